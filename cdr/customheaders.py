@@ -1,0 +1,74 @@
+"""Custom SIP headers: which column holds a header's value.
+
+Two storage kinds exist (sniffer-schema §3.1): fixed columns ``cdr_next.custom_header__<Name>``
+and dynamic tables ``cdr_next_<table>.custom_header_<column>``, both described by the GUI-owned
+``cdr_custom_headers`` table. Headers configured only in the sniffer's ``custom_headers_cdr``
+have a fixed column and no row; they are found by introspection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdr import schema
+from cdr.models import CDR_NEXT_MAX, CdrCustomHeader
+
+
+@dataclass(frozen=True)
+class CustomHeader:
+    """Where one custom header is stored. ``column`` is the fixed column, or the dynamic one."""
+
+    name: str
+    column: str
+    dynamic_table: int | None = None
+    dynamic_column: int | None = None
+
+
+def _defined_headers() -> list[CdrCustomHeader]:
+    if not schema.has_table("cdr_custom_headers"):
+        return []
+    fields = schema.present_fields(CdrCustomHeader)
+    return list(CdrCustomHeader.objects.only(*fields))
+
+
+def resolve_custom_header(name: str) -> CustomHeader | None:
+    """Find the storage of a header by its SIP header name (or its GUI name), case-insensitive."""
+    wanted = name.strip().lower()
+    if not wanted:
+        return None
+    fixed = {
+        header.lower(): column for header, column in schema.fixed_custom_header_columns().items()
+    }
+    for row in _defined_headers():
+        if (row.state or "active") == "delete":
+            continue
+        names = [
+            n.strip().lower() for n in (row.header_field or "").replace("\r", "\n").split("\n")
+        ]
+        if wanted not in names and wanted != (row.name or "").strip().lower():
+            continue
+        if row.type == "fixed" or row.type is None:
+            header = (row.header_field or "").split("\n")[0].strip().replace(" ", "_").lower()
+            if header in fixed:
+                return CustomHeader(name, fixed[header])
+            continue
+        table, column = row.dynamic_table, row.dynamic_column
+        if not (table and column and 1 <= table <= CDR_NEXT_MAX and 1 <= column <= 10):
+            continue
+        if schema.has_column(f"cdr_next_{table}", f"custom_header_{column}"):
+            return CustomHeader(name, f"custom_header_{column}", table, column)
+    key = wanted.replace(" ", "_")
+    if key in fixed:
+        return CustomHeader(name, fixed[key])
+    return None
+
+
+def dynamic_header(table: int, column: int, name: str | None = None) -> CustomHeader | None:
+    """A dynamic header addressed by position (sql.php's ``fcustom_header_<table>_<column>``)."""
+    if not (1 <= table <= CDR_NEXT_MAX and 1 <= column <= 10):
+        return None
+    if not schema.has_column(f"cdr_next_{table}", f"custom_header_{column}"):
+        return None
+    return CustomHeader(
+        name or f"custom_header_{table}_{column}", f"custom_header_{column}", table, column
+    )

@@ -1,0 +1,71 @@
+"""The one place where a user's row restrictions become SQL.
+
+Every face (api.php, sql.php, REST, GUI, share links, media downloads) obtains CDRs through
+``cdr.query``, which calls ``scope_q`` on the caller's ``CdrScope``. A CDR outside the scope
+behaves as if it did not exist. The accounts app builds a ``CdrScope`` from a user's groups and
+overrides; ``CdrScope.unrestricted()`` is for admins and for anonymous API use when the
+"disable authorization" setting is on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from cdr.ipfilter import ip_q
+from cdr.patterns import pattern_q
+
+
+@dataclass(frozen=True)
+class CdrScope:
+    """What part of the CDR table a user may see. Empty tuples mean "no restriction"."""
+
+    sensors: tuple[int, ...] = ()
+    networks: tuple[str, ...] = ()  # IPs / CIDRs: caller or called SIP IP must be inside one
+    numbers: tuple[str, ...] = ()  # patterns: caller or called must match one
+    domains: tuple[str, ...] = ()  # patterns: caller or called domain must match one
+    vlans: tuple[int, ...] = ()
+    deny_all: bool = False
+    label: str = field(default="", compare=False)
+
+    @classmethod
+    def unrestricted(cls, label: str = "unrestricted") -> CdrScope:
+        return cls(label=label)
+
+    @classmethod
+    def nothing(cls) -> CdrScope:
+        return cls(deny_all=True, label="nothing")
+
+    def __post_init__(self) -> None:
+        for net in self.networks:
+            ipaddress.ip_network(net, strict=False)  # fail early on a bad CIDR
+
+
+def scope_q(scope: CdrScope) -> Q:
+    """The WHERE condition (on the cdr table) that a scope adds to every query."""
+    if scope.deny_all:
+        return Q(pk__in=[])
+    q = Q()
+    if scope.sensors:
+        q &= Q(id_sensor__in=list(scope.sensors))
+    if scope.vlans:
+        q &= Q(vlan__in=list(scope.vlans))
+    if scope.networks:
+        nets = Q()
+        for net in scope.networks:
+            nets |= ip_q("sipcallerip", net) | ip_q("sipcalledip", net)
+        q &= nets
+    if scope.numbers:
+        nums = Q()
+        for pattern in scope.numbers:
+            nums |= pattern_q("caller", pattern, "caller_reverse")
+            nums |= pattern_q("called", pattern, "called_reverse")
+        q &= nums
+    if scope.domains:
+        doms = Q()
+        for pattern in scope.domains:
+            doms |= pattern_q("caller_domain", pattern) | pattern_q("called_domain", pattern)
+        q &= doms
+    return q

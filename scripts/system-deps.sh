@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install the Debian packages vmgui needs (idempotent).
+#
+#   mariadb-server/-client       private test instance (scripts/mariadb-test.sh)
+#   pkg-config, build-essential,
+#   default-libmysqlclient-dev   mysqlclient compiles from source against libmariadb
+#   tzdata                       /usr/share/zoneinfo for the MariaDB time-zone tables
+#
+# Fast no-op when everything is installed: dpkg-query is checked first and
+# `apt-get update` only runs when something is missing.
+set -euo pipefail
+
+PACKAGES=(
+    mariadb-server
+    mariadb-client
+    pkg-config
+    build-essential
+    default-libmysqlclient-dev
+    tzdata
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    # "ii" = desired install, currently installed. Anything else (absent,
+    # removed with config left, half-configured) counts as missing.
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != ii* ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "system-deps: all ${#PACKAGES[@]} Debian packages already installed"
+    exit 0
+fi
+
+echo "system-deps: missing Debian packages: ${missing[*]}"
+if ((EUID != 0)); then
+    echo "system-deps: not running as root; install them with:" >&2
+    echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+
+# Never prompt (CI has no stdin). Installing mariadb-server may start the
+# system service on port 3306 (where an init system allows it); harmless, the
+# tests use their own private instance on another port.
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+echo "system-deps: installed ${missing[*]}"

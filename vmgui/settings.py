@@ -1,0 +1,139 @@
+"""Django settings for vmgui.
+
+Everything configurable is read here, once, from environment variables through the typed
+helpers in ``vmgui.env``; each variable is documented in README.md ("Configuration").
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from vmgui.env import (
+    env_bool,
+    env_database_url,
+    env_int,
+    env_list,
+    env_str,
+    env_timezone,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("VMGUI_DATA_DIR", str(BASE_DIR / "var")))
+
+
+def _secret_key() -> str:
+    """Use VMGUI_SECRET_KEY, else a random key generated once and kept in the data dir."""
+    configured = env_str("VMGUI_SECRET_KEY", "")
+    if configured:
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("VMGUI_DEBUG", False)
+ALLOWED_HOSTS = env_list("VMGUI_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("VMGUI_CSRF_TRUSTED_ORIGINS", [])
+
+# The zone in which the sniffer wrote its naive datetimes (cdr.calldate ...). Django reads and
+# writes naive values in this zone (DATABASES TIME_ZONE) and shows times in it by default.
+SNIFFER_TIME_ZONE = env_timezone("VMGUI_TIME_ZONE", "UTC")
+TIME_ZONE = SNIFFER_TIME_ZONE
+USE_TZ = True
+USE_I18N = False
+LANGUAGE_CODE = "en-us"
+
+_db = env_database_url("VMGUI_DATABASE_URL", f"sqlite:///{DATA_DIR / 'vmgui.sqlite3'}")
+_db["TIME_ZONE"] = SNIFFER_TIME_ZONE
+if _db["ENGINE"] == "django.db.backends.mysql":
+    _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4"})
+    # Our own tables get the server's default engine; the sniffer's tables are never touched.
+    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+_db["CONN_MAX_AGE"] = env_int("VMGUI_DB_CONN_MAX_AGE", 60, minimum=0)
+_db["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The sniffer's spool root (per-call pcaps, graphs, audio).
+SPOOL_DIR = Path(env_str("VMGUI_SPOOL_DIR", str(DATA_DIR / "spool")))
+
+# Legacy API behaviour (GUI > Settings > System Configuration in the old GUI).
+API_DISABLE_AUTH = env_bool("VMGUI_API_DISABLE_AUTH", False)
+API_MAX_CONCURRENT = env_int("VMGUI_API_MAX_CONCURRENT", 0, minimum=0)
+API_MAX_ROWS = env_int("VMGUI_API_MAX_ROWS", 10000, minimum=1, maximum=10_000_000)
+API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
+VM_VERSION = "2026.04.0-vmgui"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "cdr",
+    "accounts",
+    "api",
+    "sharing",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "vmgui.urls"
+WSGI_APPLICATION = "vmgui.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("VMGUI_LOG_LEVEL", "INFO")},
+}
+
+# Child tables of a partitioned sniffer database have no primary key; their cdr_ID is declared
+# as the (non-unique) key because Django needs one. Reads only, so the warning does not apply.
+SILENCED_SYSTEM_CHECKS = ["fields.W342"]

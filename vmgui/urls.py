@@ -1,0 +1,9 @@
+"""URL map: the legacy PHP paths, the admin, and (later) the REST API and GUI."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("api.urls")),
+]
