@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import threading
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 
@@ -40,6 +45,44 @@ def profile_of(user) -> UserProfile:
     return profile
 
 
+class _VerifiedCredentials:
+    """A short-lived, per-process memory of credentials that passed the password hasher.
+
+    api.php sends user/password with every request, and a PBKDF2 check costs hundreds of
+    milliseconds by design; scripts polling the API would pay it on every call. An entry is
+    keyed by an HMAC of user + password (the password itself is never kept) and remembers the
+    password hash it was verified against, so a password change invalidates it at once. Blocked
+    status and the account source are re-read from the database on every request.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(username: str, password: str) -> str:
+        secret = settings.SECRET_KEY.encode()
+        return hmac.new(secret, f"{username}\0{password}".encode(), hashlib.sha256).hexdigest()
+
+    def seen(self, username: str, password: str, password_hash: str) -> bool:
+        key = self._key(username, password)
+        with self._lock:
+            entry = self._entries.get(key)
+        return entry is not None and entry[0] == password_hash and entry[1] > time.monotonic()
+
+    def remember(self, username: str, password: str, password_hash: str) -> None:
+        ttl = settings.API_AUTH_CACHE_SECONDS
+        if ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > 10_000:  # bounded memory
+                self._entries.clear()
+            self._entries[self._key(username, password)] = (password_hash, time.monotonic() + ttl)
+
+
+_verified = _VerifiedCredentials()
+
+
 def authenticate_local(username: str, password: str):
     """Check user/password against LOCAL accounts only (LDAP/SSO users cannot use the APIs)."""
     if not username or not password:
@@ -48,8 +91,10 @@ def authenticate_local(username: str, password: str):
     if user is None:
         check_password(password, _DUMMY_HASH)
         raise AuthRefused("wrong user name or password")
-    if not user.check_password(password):
-        raise AuthRefused("wrong user name or password")
+    if not _verified.seen(username, password, user.password):
+        if not user.check_password(password):
+            raise AuthRefused("wrong user name or password")
+        _verified.remember(username, password, user.password)
     profile = profile_of(user)
     if profile.source != UserProfile.Source.LOCAL:
         raise AuthRefused(

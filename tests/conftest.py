@@ -21,6 +21,9 @@ from django.db import connection
 from cdr import schema
 from cdr.ddl import SchemaOptions, create_schema
 
+# Fast hashing in tests only: the production hasher is deliberately slow.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 SHARED_DIR = Path(os.environ.get("VMGUI_SHARED_DIR", settings.BASE_DIR.parent / "shared"))
 FIXTURE_DIR = SHARED_DIR / "fixtures" / "sniffer-2026.04.0"
 

@@ -68,6 +68,8 @@ SPOOL_DIR = Path(env_str("VMGUI_SPOOL_DIR", str(DATA_DIR / "spool")))
 API_DISABLE_AUTH = env_bool("VMGUI_API_DISABLE_AUTH", False)
 API_MAX_CONCURRENT = env_int("VMGUI_API_MAX_CONCURRENT", 0, minimum=0)
 API_MAX_ROWS = env_int("VMGUI_API_MAX_ROWS", 10000, minimum=1, maximum=10_000_000)
+# Seconds a verified api.php user/password pair is remembered per process (0 = check every time).
+API_AUTH_CACHE_SECONDS = env_int("VMGUI_API_AUTH_CACHE_SECONDS", 300, minimum=0, maximum=86400)
 API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
 VM_VERSION = "2026.04.0-vmgui"
 
@@ -122,6 +124,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# whitenoise warns on every request when the directory is missing (before collectstatic).
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,0 +1,144 @@
+"""/php/api.php: the old GUI's "HTTP API 2", as a thin adapter over the cdr core.
+
+Flow of one request: read the fields from any transport (api.legacy_params) → check the task
+→ take a host-wide concurrency slot (api.concurrency) → authenticate (accounts.services) →
+run the task with the caller's CdrScope. Every answer is JSON with HTTP 200: success is
+``{"success": true, ...}``, any failure ``{"success": false, "errors": {"reason": "..."}}``,
+never a traceback or an HTML page. Behaviour and choices: docs/legacy-api.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.services import ApiPrincipal, AuthRefused, authenticate_local, scope_for
+from api import legacy_cdr
+from api.concurrency import TooManyApiRequests, api_slot
+from api.dates import DateParamError
+from api.legacy_params import ParamError, params_object, request_fields, text_value
+from cdr.ipfilter import IPFilterError
+from cdr.query import QueryError
+
+logger = logging.getLogger(__name__)
+
+Task = Callable[[dict[str, Any] | None, ApiPrincipal], dict[str, Any]]
+
+TASKS: dict[str, Task] = {
+    "getVoipCalls": legacy_cdr.get_voip_calls,
+    "listCdrIds": legacy_cdr.list_cdr_ids,
+}
+# Tasks of the spec that later issues implement; they answer a clear error until then.
+NOT_YET: tuple[str, ...] = (
+    "getVoiceRecording",
+    "getPCAP",
+    "listActiveCalls",
+    "handleActiveCall",
+    "getShareURL",
+    "reportSummary",
+    "getAudioGraph",
+)
+_BY_LOWER = {name.lower(): name for name in (*TASKS, *NOT_YET)}
+
+INTERNAL_ERROR = "internal error while answering the request (the server log has the details)"
+
+
+class ApiError(Exception):
+    """A refusal with a user-facing reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+# Errors whose message is written for the client.
+USER_ERRORS = (ParamError, DateParamError, QueryError, IPFilterError)
+
+
+def success(payload: dict[str, Any]) -> JsonResponse:
+    return JsonResponse({"success": True, **payload})
+
+
+def failure(reason: str) -> JsonResponse:
+    """The api.php error envelope; HTTP 200 like the old GUI (clients read errors.reason)."""
+    return JsonResponse({"success": False, "errors": {"reason": reason}})
+
+
+def task_name(fields: dict[str, Any]) -> str:
+    """The canonical task name (matched case-insensitively), or ApiError."""
+    raw = fields.get("task")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ApiError("missing task parameter (e.g. task=getVoipCalls)")
+    if not isinstance(raw, str):
+        raise ApiError("task must be a string such as getVoipCalls")
+    name = _BY_LOWER.get(raw.strip().lower())
+    if name is None:
+        known = ", ".join(sorted((*TASKS, *NOT_YET), key=str.lower))
+        raise ApiError(f"unknown task {raw.strip()[:60]!r} (known tasks: {known})")
+    return name
+
+
+def _credential(fields: dict[str, Any], *names: str) -> str:
+    for name in names:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, (dict, list)):
+            text = text_value(value, name)
+            if text:
+                return text
+    return ""
+
+
+def principal_for(fields: dict[str, Any]) -> ApiPrincipal:
+    """Authenticate ``user``/``password`` against local accounts (AuthRefused on failure).
+
+    With settings.API_DISABLE_AUTH, a request without credentials is anonymous (unrestricted
+    scope); credentials that are sent must still be valid.
+    """
+    user = _credential(fields, "user")
+    password = _credential(fields, "password", "pass")
+    if settings.API_DISABLE_AUTH and not user and not password:
+        return ApiPrincipal(None, scope_for(None))
+    account = authenticate_local(user, password)
+    return ApiPrincipal(account, scope_for(account))
+
+
+def run(request: HttpRequest) -> dict[str, Any]:
+    """Answer one api.php request: the success payload, or an exception with a reason."""
+    if request.method not in ("GET", "POST"):
+        raise ApiError(f"method {request.method} is not supported; use GET or POST")
+    fields = request_fields(request)
+    task = task_name(fields)
+    with api_slot(settings.API_MAX_CONCURRENT, settings.API_LOCK_DIR):
+        principal = principal_for(fields)
+        if task in NOT_YET:
+            raise ApiError(f"task {task} is not supported by this server yet")
+        params = params_object(fields.get("params"))
+        logger.info("api.php %s by %s", task, principal.username)
+        return TASKS[task](params, principal)
+
+
+@csrf_exempt
+def api_php(request: HttpRequest) -> JsonResponse:
+    """/php/api.php: HTTP API 2 (task, user, password, params)."""
+    try:
+        return success(run(request))
+    except (ApiError, AuthRefused, TooManyApiRequests) as exc:
+        logger.info("api.php refused: %s", exc.reason)
+        return failure(exc.reason)
+    except USER_ERRORS as exc:
+        logger.info("api.php refused: %s", exc)
+        return failure(str(exc))
+    except Exception:
+        logger.exception("api.php failed")
+        return failure(INTERNAL_ERROR)
+
+
+@csrf_exempt
+def wrong_path(request: HttpRequest) -> JsonResponse:
+    """/api.php: the classic mistake of leaving out /php/ (the spec warns about it)."""
+    return failure("wrong path: the HTTP API is at /php/api.php (not /api.php)")

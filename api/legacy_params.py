@@ -1,0 +1,362 @@
+"""Request fields of the legacy PHP endpoints (api.php now, sql.php later), from any transport.
+
+Real clients send every transport (legacy-api-formats §1): GET query strings, form POSTs,
+POSTs with the fields in the query string and an empty body, multipart, and raw JSON bodies
+(often with a form content type, as the spec's own ``curl -d @-`` example does). Field names
+may use PHP's bracket syntax (``params[startTime]=..``, ``params[cdrId][]=1``). ``params``
+may be JSON text, single-quoted pseudo-JSON (``{'cdrId': 123}``), a JavaScript-style object
+with bare keys, or an object already (inside a JSON body).
+
+These are plain functions over a Django request or plain values; they return plain dicts and
+raise ``ParamError`` (a user-facing message) for anything they cannot read. Precedence when
+a field comes twice: JSON body, then form/multipart body, then query string (like PHP's
+``$_REQUEST`` with the default ``request_order = "GP"``: POST wins).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpRequest, QueryDict
+from django.http.multipartparser import MultiPartParserError
+
+MAX_UPLOADED_FIELD = 1024 * 1024  # a params field sent as a multipart "file" (curl -F params=@f)
+
+
+class ParamError(ValueError):
+    """The request cannot be read; the message is safe to show to the client."""
+
+
+# --- transport ----------------------------------------------------------------------------
+
+
+def request_fields(request: HttpRequest) -> dict[str, Any]:
+    """Every top-level field of the request, merged over all transports (see module doc)."""
+    fields = php_fields(request.GET.lists())
+    try:
+        body_fields = _body_fields(request)
+    except (RequestDataTooBig, TooManyFieldsSent) as exc:
+        raise ParamError(f"request too large: {exc}") from None
+    except MultiPartParserError as exc:
+        raise ParamError(f"cannot read the multipart body: {exc}") from None
+    fields.update(body_fields)
+    return fields
+
+
+def _body_fields(request: HttpRequest) -> dict[str, Any]:
+    if request.method != "POST":
+        return {}
+    content_type = (request.content_type or "").lower()
+    if content_type.startswith("multipart/"):
+        fields = php_fields(request.POST.lists())
+        for name, uploads in request.FILES.lists():
+            fields.setdefault(name, _uploaded_text(name, uploads[-1]))
+        return fields
+    body = request.body
+    if not body.strip():
+        return {}
+    parsed = json_body(body)
+    if parsed is not None:
+        return parsed
+    if content_type == "application/x-www-form-urlencoded":
+        return php_fields(request.POST.lists())
+    # No or another content type (e.g. text/plain): read the body as a form if it is one.
+    text = body.decode(request.encoding or "utf-8", errors="replace").strip()
+    return php_fields(QueryDict(text, encoding=request.encoding).lists())
+
+
+def _uploaded_text(name: str, upload) -> str:
+    if upload.size > MAX_UPLOADED_FIELD:
+        raise ParamError(f"uploaded field {name!r} is larger than {MAX_UPLOADED_FIELD} bytes")
+    return upload.read().decode("utf-8", errors="replace")
+
+
+def json_body(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object when it is one (detected by content, not Content-Type)."""
+    text = body.decode("utf-8-sig", errors="replace").strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        try:
+            value = parse_loose_json(text)
+        except ParamError:
+            return None  # e.g. a form body whose first field name starts with "{"
+    return value if isinstance(value, dict) else None
+
+
+_BRACKET = re.compile(r"\[([^\[\]]*)\]")
+
+
+def php_fields(items: Iterable[tuple[str, list[str]]]) -> dict[str, Any]:
+    """Decode PHP-style field names: ``a[b][c]=1`` → ``{"a": {"b": {"c": "1"}}}``.
+
+    ``a[]=1&a[]=2`` builds a list; a repeated plain name keeps its last value (as PHP does).
+    """
+    result: dict[str, Any] = {}
+    for name, values in items:
+        base, path = _split_php_name(name)
+        for value in values:
+            _assign(result, [base, *path], value)
+    return result
+
+
+def _split_php_name(name: str) -> tuple[str, list[str]]:
+    start = name.find("[")
+    if start <= 0 or not name.endswith("]"):
+        return name, []
+    rest = name[start:]
+    path = _BRACKET.findall(rest)
+    if "".join(f"[{p}]" for p in path) != rest:
+        return name, []
+    return name[:start], path
+
+
+def _assign(container: dict | list, path: list[str], value: str) -> None:
+    key = path[0]
+    last = len(path) == 1
+    if isinstance(container, list):
+        if last:
+            container.append(value)
+            return
+        child: dict | list = [] if path[1] == "" else {}
+        container.append(child)
+        _assign(child, path[1:], value)
+        return
+    if last:
+        container[key] = value
+        return
+    existing = container.get(key)
+    wanted = list if path[1] == "" else dict
+    if not isinstance(existing, wanted):
+        existing = wanted()
+        container[key] = existing
+    _assign(existing, path[1:], value)
+
+
+# --- params ------------------------------------------------------------------------------
+
+
+def params_object(raw: Any, name: str = "params") -> dict[str, Any] | None:
+    """The ``params`` field as a dict: JSON text, pseudo-JSON, bracket dict, or None if absent."""
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return raw
+    if isinstance(raw, list):
+        raise ParamError(f'{name} must be a JSON object such as {{"startTime":"2024-01-01"}}')
+    text = str(raw).strip()
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = parse_loose_json(text, name)
+    if not isinstance(value, dict):
+        raise ParamError(f'{name} must be a JSON object such as {{"startTime":"2024-01-01"}}')
+    return value
+
+
+def parse_loose_json(text: str, name: str = "params") -> Any:
+    """Parse JSON-like text that real clients produce but ``json`` rejects.
+
+    Accepts single-quoted strings (``{'cdrId': 123}``), bare identifier keys
+    (``{fcallid:"abc"}``), trailing commas, and ``True``/``False``/``None`` next to
+    ``true``/``false``/``null``. Everything else must be well formed.
+    """
+    parser = _LooseParser(text, name)
+    value = parser.value()
+    parser.end()
+    return value
+
+
+class _LooseParser:
+    _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+    _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$\-]*")
+    _WORDS = {
+        "true": True,
+        "false": False,
+        "null": None,
+        "True": True,
+        "False": False,
+        "None": None,
+    }
+    _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
+
+    def __init__(self, text: str, name: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.name = name
+        self.depth = 0
+
+    def fail(self, what: str) -> ParamError:
+        return ParamError(f"{self.name} is not valid JSON ({what} at character {self.pos + 1})")
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def end(self) -> None:
+        if self.peek():
+            raise self.fail("unexpected text")
+
+    def value(self) -> Any:
+        char = self.peek()
+        if char == "{":
+            return self.container("{", "}", keyed=True)
+        if char == "[":
+            return self.container("[", "]", keyed=False)
+        if char in ("'", '"'):
+            return self.string()
+        match = self._NUMBER.match(self.text, self.pos)
+        if match:
+            self.pos = match.end()
+            number = match.group()
+            return float(number) if any(c in number for c in ".eE") else int(number)
+        match = self._WORD.match(self.text, self.pos)
+        if match and match.group() in self._WORDS:
+            self.pos = match.end()
+            return self._WORDS[match.group()]
+        raise self.fail("unexpected character" if char else "unexpected end")
+
+    def container(self, open_: str, close: str, *, keyed: bool) -> dict | list:
+        self.depth += 1
+        if self.depth > 32:
+            raise self.fail("nesting too deep")
+        self.pos += 1
+        result: dict | list = {} if keyed else []
+        while True:
+            if self.peek() == close:
+                self.pos += 1
+                self.depth -= 1
+                return result
+            if keyed:
+                key = self.key()
+                if self.peek() != ":":
+                    raise self.fail("expected ':'")
+                self.pos += 1
+                result[key] = self.value()
+            else:
+                result.append(self.value())
+            char = self.peek()
+            if char == ",":
+                self.pos += 1
+            elif char != close:
+                raise self.fail(f"expected ',' or '{close}'")
+
+    def key(self) -> str:
+        char = self.peek()
+        if char in ("'", '"'):
+            return self.string()
+        match = self._WORD.match(self.text, self.pos) or self._NUMBER.match(self.text, self.pos)
+        if not match:
+            raise self.fail("expected a key")
+        self.pos = match.end()
+        return match.group()
+
+    def string(self) -> str:
+        quote = self.text[self.pos]
+        self.pos += 1
+        out: list[str] = []
+        while self.pos < len(self.text):
+            char = self.text[self.pos]
+            self.pos += 1
+            if char == quote:
+                return "".join(out)
+            if char != "\\":
+                out.append(char)
+                continue
+            if self.pos >= len(self.text):
+                break
+            esc = self.text[self.pos]
+            self.pos += 1
+            if esc == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[self.pos : self.pos + 4]):
+                out.append(chr(int(self.text[self.pos : self.pos + 4], 16)))
+                self.pos += 4
+            else:
+                out.append(self._ESCAPES.get(esc, esc))
+        raise self.fail("unterminated string")
+
+
+# --- typed values ------------------------------------------------------------------------
+
+
+def is_blank(value: Any) -> bool:
+    """None, an empty/whitespace string, or an empty list: the parameter was not really given."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) == 0
+    return False
+
+
+def text_value(value: Any, name: str) -> str:
+    """A scalar as text (numbers as their digits: ``123`` and ``"123"`` are the same)."""
+    if isinstance(value, bool) or isinstance(value, (dict, list)):
+        raise ParamError(f"{name}: expected a string or a number")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def text_list(value: Any, name: str) -> list[str]:
+    """One or several strings: a scalar, a list, or a comma-separated string."""
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, str):
+        items = value.split(",")
+    else:
+        items = [value]
+    result = [text_value(item, name) for item in items if not is_blank(item)]
+    return [item for item in result if item]
+
+
+def int_value(value: Any, name: str, *, minimum: int | None = None) -> int:
+    """A whole number from a number or a numeric string."""
+    if isinstance(value, bool):
+        raise ParamError(f"{name}: expected a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ParamError(f"{name}: expected a whole number, got {value}")
+        value = int(value)
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ParamError(f"{name}: expected a whole number, got {str(value)[:40]!r}") from None
+    if minimum is not None and number < minimum:
+        raise ParamError(f"{name}: must be at least {minimum}")
+    return number
+
+
+def int_list(value: Any, name: str, *, minimum: int | None = None) -> list[int]:
+    """One or several whole numbers: ``12``, ``"12"``, ``[6, "7"]`` or ``"6,7"``."""
+    return [int_value(item, name, minimum=minimum) for item in text_list(value, name)]
+
+
+_TRUE = {"1", "true", "yes", "on", "y"}
+_FALSE = {"0", "false", "no", "off", "n", ""}
+
+
+def bool_value(value: Any, name: str) -> bool:
+    """1/0, "1"/"0", true/false (JSON or text), yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower() if value is not None else ""
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ParamError(f"{name}: expected 1/0 or true/false, got {str(value)[:40]!r}")

@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): measured ratios against a baseline taken in the same run."""
