@@ -12,7 +12,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 
-from accounts.models import UserProfile
+from accounts import audit, throttle
+from accounts.models import AuditEvent, UserProfile
+from accounts.permissions import effective
 from cdr.restrictions import CdrScope
 
 # Hashing a dummy password when the user does not exist keeps the answer time the same
@@ -83,25 +85,50 @@ class _VerifiedCredentials:
 _verified = _VerifiedCredentials()
 
 
-def authenticate_local(username: str, password: str):
-    """Check user/password against LOCAL accounts only (LDAP/SSO users cannot use the APIs)."""
+def _refuse(reason: str, username: str, request, face: str, action=AuditEvent.Action.LOGIN_FAILED):
+    audit.record(
+        action, username=username, request=request, face=face, success=False, reason=reason
+    )
+    raise AuthRefused(reason)
+
+
+def authenticate_local(
+    username: str, password: str, *, request=None, face: str = "", record_success: bool = False
+):
+    """Check user/password against LOCAL accounts only (LDAP/SSO users cannot use the APIs).
+
+    Failures are audited and throttled per account and per client IP (accounts.throttle);
+    ``record_success`` audits a successful login too (session logins, not per-request API auth).
+    """
     if not username or not password:
         raise AuthRefused("missing user or password")
+    try:
+        throttle.check(username, audit.client_ip(request))
+    except throttle.LoginThrottled as exc:
+        _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_THROTTLED)
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         check_password(password, _DUMMY_HASH)
-        raise AuthRefused("wrong user name or password")
+        _refuse("wrong user name or password", username, request, face)
     if not _verified.seen(username, password, user.password):
         if not user.check_password(password):
-            raise AuthRefused("wrong user name or password")
+            _refuse("wrong user name or password", username, request, face)
         _verified.remember(username, password, user.password)
     profile = profile_of(user)
     if profile.source != UserProfile.Source.LOCAL:
-        raise AuthRefused(
+        _refuse(
             f"user {username!r} authenticates through {profile.get_source_display()}; "
-            "the HTTP API accepts local accounts only"
+            "the HTTP API accepts local accounts only",
+            username,
+            request,
+            face,
         )
-    ensure_not_blocked(user)
+    try:
+        ensure_not_blocked(user)
+    except AuthRefused as exc:
+        _refuse(exc.reason, username, request, face)
+    if record_success:
+        audit.record(AuditEvent.Action.LOGIN_OK, user=user, request=request, face=face)
     return user
 
 
@@ -115,9 +142,7 @@ def ensure_not_blocked(user) -> None:
 def scope_for(user) -> CdrScope:
     """The CDR rows a user may see. The one function every face asks (see cdr.restrictions).
 
-    Until the permissions issue adds groups and restrictions, every authenticated user sees
-    all CDRs.
+    Computed by accounts.permissions from the user's group and overrides; None (anonymous API
+    use with authorization disabled) is unrestricted.
     """
-    if user is None:
-        return CdrScope.unrestricted("anonymous (API authorization disabled)")
-    return CdrScope.unrestricted(f"user {user.pk}")
+    return effective(user).scope

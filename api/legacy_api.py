@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.permissions import PermissionRefused
 from accounts.services import ApiPrincipal, AuthRefused, authenticate_local, scope_for
 from api import legacy_cdr
 from api.concurrency import TooManyApiRequests, api_slot
@@ -93,7 +94,7 @@ def _credential(fields: dict[str, Any], *names: str) -> str:
     return ""
 
 
-def principal_for(fields: dict[str, Any]) -> ApiPrincipal:
+def principal_for(fields: dict[str, Any], request: HttpRequest | None = None) -> ApiPrincipal:
     """Authenticate ``user``/``password`` against local accounts (AuthRefused on failure).
 
     With settings.API_DISABLE_AUTH, a request without credentials is anonymous (unrestricted
@@ -103,7 +104,7 @@ def principal_for(fields: dict[str, Any]) -> ApiPrincipal:
     password = _credential(fields, "password", "pass")
     if settings.API_DISABLE_AUTH and not user and not password:
         return ApiPrincipal(None, scope_for(None))
-    account = authenticate_local(user, password)
+    account = authenticate_local(user, password, request=request, face="api.php")
     return ApiPrincipal(account, scope_for(account))
 
 
@@ -114,7 +115,7 @@ def run(request: HttpRequest) -> dict[str, Any]:
     fields = request_fields(request)
     task = task_name(fields)
     with api_slot(settings.API_MAX_CONCURRENT, settings.API_LOCK_DIR):
-        principal = principal_for(fields)
+        principal = principal_for(fields, request)
         if task in NOT_YET:
             raise ApiError(f"task {task} is not supported by this server yet")
         params = params_object(fields.get("params"))
@@ -127,7 +128,7 @@ def api_php(request: HttpRequest) -> JsonResponse:
     """/php/api.php: HTTP API 2 (task, user, password, params)."""
     try:
         return success(run(request))
-    except (ApiError, AuthRefused, TooManyApiRequests) as exc:
+    except (ApiError, AuthRefused, TooManyApiRequests, PermissionRefused) as exc:
         logger.info("api.php refused: %s", exc.reason)
         return failure(exc.reason)
     except USER_ERRORS as exc:

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 
+from accounts.permissions import require_flag
 from accounts.services import ApiPrincipal
 from api.dates import format_datetime, parse_datetime_param
 from api.legacy_params import (
@@ -189,6 +190,7 @@ def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> di
 
     When more calls match, the first API_MAX_ROWS are returned with ``"limited": true``.
     """
+    require_flag(principal.user, "can_cdr", "reading CDRs")
     if params is None:
         raise ParamError(
             'missing params: send params as a JSON object, e.g. params={"startTime":"2024-01-01"}'
@@ -224,6 +226,7 @@ def list_cdr_ids(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict
     ``offset`` (default 0) and ``size`` (default 100, capped at settings.API_MAX_ROWS). Every
     getVoipCalls filter is optional here (startTime included).
     """
+    require_flag(principal.user, "can_cdr", "reading CDRs")
     params = params or {}
     offset = _int_param(params, "offset", 0)
     size = min(_int_param(params, "size", LIST_CDR_IDS_DEFAULT_SIZE), settings.API_MAX_ROWS)

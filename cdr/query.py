@@ -28,7 +28,7 @@ from cdr.customheaders import CustomHeader, resolve_custom_header
 from cdr.ipfilter import ip_q
 from cdr.models import CDR_NEXT_MODELS, Cdr, CdrNext
 from cdr.patterns import Pattern, pattern_q
-from cdr.restrictions import CdrScope, scope_q
+from cdr.restrictions import CdrScope, header_visible, scope_q
 
 
 class QueryError(ValueError):
@@ -92,12 +92,10 @@ def _callid_q(f: CdrFilter) -> Q:
     return q
 
 
-def _custom_header_q(f: CdrFilter) -> Q:
+def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
     q = Q()
     for name, raw in f.custom_headers.items():
-        header = resolve_custom_header(name)
-        if header is None:
-            raise QueryError(f"unknown custom header {name!r}")
+        header = _header_or_error(name, scope)
         pattern = Pattern.parse(raw)
         if header.dynamic_table:
             model = CDR_NEXT_MODELS[header.dynamic_table]
@@ -175,7 +173,7 @@ def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
     if f.call_ids:
         q &= _callid_q(f)
     if f.custom_headers:
-        q &= _custom_header_q(f)
+        q &= _custom_header_q(f, scope)
     return qs.filter(q & scope_q(scope))
 
 
@@ -285,7 +283,7 @@ def fetch_rows(
     elif offset:
         qs = qs[offset:]
     rows = list(qs)
-    headers = [_header_or_error(name) for name in custom_headers]
+    headers = [_header_or_error(name, scope) for name in custom_headers]
     return enrich(rows, headers)
 
 
@@ -300,7 +298,7 @@ def iter_rows(
     """Every matching row, streamed in enriched chunks (for ``limit=-1`` listings)."""
     from cdr.rows import enrich
 
-    headers = [_header_or_error(name) for name in custom_headers]
+    headers = [_header_or_error(name, scope) for name in custom_headers]
     qs = _ordered(cdr_queryset(f, scope), order).values(*row_columns())
     batch: list[dict] = []
     for row in qs.iterator(chunk_size=chunk):
@@ -312,7 +310,10 @@ def iter_rows(
         yield from enrich(batch, headers)
 
 
-def _header_or_error(name: str) -> CustomHeader:
+def _header_or_error(name: str, scope: CdrScope) -> CustomHeader:
+    if not header_visible(scope, name):
+        # Same answer as for a header that does not exist: no hint about what is hidden.
+        raise QueryError(f"unknown custom header {name!r}")
     header = resolve_custom_header(name)
     if header is None:
         raise QueryError(f"unknown custom header {name!r}")

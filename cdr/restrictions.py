@@ -27,6 +27,7 @@ class CdrScope:
     numbers: tuple[str, ...] = ()  # patterns: caller or called must match one
     domains: tuple[str, ...] = ()  # patterns: caller or called domain must match one
     vlans: tuple[int, ...] = ()
+    custom_headers: tuple[str, ...] = ()  # custom CDR headers the user may see; empty = all
     deny_all: bool = False
     label: str = field(default="", compare=False)
 
@@ -41,6 +42,13 @@ class CdrScope:
     def __post_init__(self) -> None:
         for net in self.networks:
             ipaddress.ip_network(net, strict=False)  # fail early on a bad CIDR
+
+
+def header_visible(scope: CdrScope, name: str) -> bool:
+    """Whether a custom header may be read or filtered on under this scope (case-insensitive)."""
+    if not scope.custom_headers:
+        return True
+    return name.strip().lower() in {h.lower() for h in scope.custom_headers}
 
 
 def scope_q(scope: CdrScope) -> Q:

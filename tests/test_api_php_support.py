@@ -30,10 +30,16 @@ def make_api_user(
     source: str = UserProfile.Source.LOCAL,
     blocked: bool = False,
     blocked_reason: str = "",
+    can_cdr: bool = True,
 ):
+    """A local API user who may read CDRs (``can_cdr``) unless told otherwise."""
     user = get_user_model().objects.create_user(username=username, password=password)
     UserProfile.objects.create(
-        user=user, source=source, blocked=blocked, blocked_reason=blocked_reason
+        user=user,
+        source=source,
+        blocked=blocked,
+        blocked_reason=blocked_reason,
+        can_cdr=can_cdr,
     )
     return user
 

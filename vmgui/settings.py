@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.BlockedUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -141,3 +142,10 @@ LOGGING = {
 # Child tables of a partitioned sniffer database have no primary key; their cdr_ID is declared
 # as the (non-unique) key because Django needs one. Reads only, so the warning does not apply.
 SILENCED_SYSTEM_CHECKS = ["fields.W342"]
+
+# Accounts: audit retention and login throttling (counted from failed logins in the audit log).
+AUDIT_RETENTION_DAYS = env_int("VMGUI_AUDIT_RETENTION_DAYS", 365, minimum=1)
+LOGIN_MAX_FAILURES_USER = env_int("VMGUI_LOGIN_MAX_FAILURES_USER", 10, minimum=1)
+LOGIN_MAX_FAILURES_IP = env_int("VMGUI_LOGIN_MAX_FAILURES_IP", 30, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("VMGUI_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=10)
+AUTHENTICATION_BACKENDS = ["accounts.backends.VmModelBackend"]
