@@ -23,12 +23,22 @@ class BlockedUserMiddleware:
         user_id = session.get(SESSION_KEY) if session is not None else None
         if user_id is not None:
             profile = (
-                UserProfile.objects.filter(user_id=user_id).only("blocked", "blocked_reason").first()
+                UserProfile.objects.filter(user_id=user_id)
+                .only("blocked", "blocked_reason")
+                .first()
             )
             if profile is not None and profile.blocked:
                 reason = f"user is blocked: {profile.blocked_reason or 'no reason given'}"
                 logout(request)
                 if request.path.startswith("/php/") or request.path.endswith(".php"):
-                    return JsonResponse({"success": False, "errors": {"reason": reason}})
+                    # Both legacy shapes: api.php clients read errors.reason, sql.php's read
+                    # error.type / error.descr.
+                    return JsonResponse(
+                        {
+                            "success": False,
+                            "error": {"type": "blocked", "descr": reason},
+                            "errors": {"reason": reason},
+                        }
+                    )
                 return HttpResponseForbidden(reason, content_type="text/plain")
         return self.get_response(request)

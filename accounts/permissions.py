@@ -50,7 +50,8 @@ def _admin(label: str) -> Effective:
     return Effective(flags=flags, scope=CdrScope.unrestricted(label), is_admin=True)
 
 
-def _profile(user) -> UserProfile:
+def load_profile(user) -> UserProfile:
+    """The user's profile with its group, created on first use and cached on the user object."""
     cached = getattr(user, "_vm_profile_cache", None)
     if cached is None:
         cached, _ = UserProfile.objects.select_related("group").get_or_create(user=user)
@@ -64,7 +65,7 @@ def effective(user) -> Effective:
         return _admin("anonymous (API authorization disabled)")
     if getattr(user, "is_superuser", False):
         return _admin(f"admin {user.pk}")
-    profile = _profile(user)
+    profile = load_profile(user)
     group = profile.group
     flags = {}
     for name in FLAGS:

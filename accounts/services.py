@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import audit, throttle
 from accounts.models import AuditEvent, UserProfile
-from accounts.permissions import effective
+from accounts.permissions import effective, load_profile
 from cdr.restrictions import CdrScope
 
 # Hashing a dummy password when the user does not exist keeps the answer time the same
@@ -43,8 +43,8 @@ class ApiPrincipal:
 
 
 def profile_of(user) -> UserProfile:
-    profile, _ = UserProfile.objects.get_or_create(user=user)
-    return profile
+    """The user's profile (created on first use), cached on the user object for this request."""
+    return load_profile(user)
 
 
 class _VerifiedCredentials:
@@ -102,15 +102,17 @@ def authenticate_local(
     """
     if not username or not password:
         raise AuthRefused("missing user or password")
-    try:
-        throttle.check(username, audit.client_ip(request))
-    except throttle.LoginThrottled as exc:
-        _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_THROTTLED)
     user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        check_password(password, _DUMMY_HASH)
-        _refuse("wrong user name or password", username, request, face)
-    if not _verified.seen(username, password, user.password):
+    if user is None or not _verified.seen(username, password, user.password):
+        # Only unverified attempts are throttled: the throttle stops guessing, and a pair
+        # already proven right (and unchanged) is not a guess.
+        try:
+            throttle.check(username, audit.client_ip(request))
+        except throttle.LoginThrottled as exc:
+            _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_THROTTLED)
+        if user is None:
+            check_password(password, _DUMMY_HASH)
+            _refuse("wrong user name or password", username, request, face)
         if not user.check_password(password):
             _refuse("wrong user name or password", username, request, face)
         _verified.remember(username, password, user.password)

@@ -27,5 +27,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/audit.html",
-        {"page": page, "actions": AuditEvent.Action.choices, "action": action, "username": username},
+        {
+            "page": page,
+            "actions": AuditEvent.Action.choices,
+            "action": action,
+            "username": username,
+        },
     )

@@ -14,17 +14,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PermissionRefused
 from accounts.services import ApiPrincipal, AuthRefused, authenticate_local, scope_for
-from api import legacy_cdr
+from api import legacy_cdr, legacy_media
 from api.concurrency import TooManyApiRequests, api_slot
 from api.dates import DateParamError
 from api.legacy_params import ParamError, params_object, request_fields, text_value
 from cdr.ipfilter import IPFilterError
 from cdr.query import QueryError
+from cdr.spool import MediaError
 
 logger = logging.getLogger(__name__)
 
@@ -34,17 +35,16 @@ TASKS: dict[str, Task] = {
     "getVoipCalls": legacy_cdr.get_voip_calls,
     "listCdrIds": legacy_cdr.list_cdr_ids,
 }
+# Tasks that answer a file (or the JSON error envelope); they also get the request (audit).
+MEDIA_TASKS = legacy_media.MEDIA_TASKS
 # Tasks of the spec that later issues implement; they answer a clear error until then.
 NOT_YET: tuple[str, ...] = (
-    "getVoiceRecording",
-    "getPCAP",
     "listActiveCalls",
     "handleActiveCall",
     "getShareURL",
     "reportSummary",
-    "getAudioGraph",
 )
-_BY_LOWER = {name.lower(): name for name in (*TASKS, *NOT_YET)}
+_BY_LOWER = {name.lower(): name for name in (*TASKS, *MEDIA_TASKS, *NOT_YET)}
 
 INTERNAL_ERROR = "internal error while answering the request (the server log has the details)"
 
@@ -79,7 +79,7 @@ def task_name(fields: dict[str, Any]) -> str:
         raise ApiError("task must be a string such as getVoipCalls")
     name = _BY_LOWER.get(raw.strip().lower())
     if name is None:
-        known = ", ".join(sorted((*TASKS, *NOT_YET), key=str.lower))
+        known = ", ".join(sorted((*TASKS, *MEDIA_TASKS, *NOT_YET), key=str.lower))
         raise ApiError(f"unknown task {raw.strip()[:60]!r} (known tasks: {known})")
     return name
 
@@ -108,8 +108,9 @@ def principal_for(fields: dict[str, Any], request: HttpRequest | None = None) ->
     return ApiPrincipal(account, scope_for(account))
 
 
-def run(request: HttpRequest) -> dict[str, Any]:
-    """Answer one api.php request: the success payload, or an exception with a reason."""
+def run(request: HttpRequest) -> dict[str, Any] | HttpResponseBase:
+    """Answer one api.php request: the success payload (or a media task's file response),
+    or an exception with a reason."""
     if request.method not in ("GET", "POST"):
         raise ApiError(f"method {request.method} is not supported; use GET or POST")
     fields = request_fields(request)
@@ -120,15 +121,18 @@ def run(request: HttpRequest) -> dict[str, Any]:
             raise ApiError(f"task {task} is not supported by this server yet")
         params = params_object(fields.get("params"))
         logger.info("api.php %s by %s", task, principal.username)
+        if task in MEDIA_TASKS:
+            return MEDIA_TASKS[task](params, principal, request)
         return TASKS[task](params, principal)
 
 
 @csrf_exempt
-def api_php(request: HttpRequest) -> JsonResponse:
+def api_php(request: HttpRequest) -> HttpResponseBase:
     """/php/api.php: HTTP API 2 (task, user, password, params)."""
     try:
-        return success(run(request))
-    except (ApiError, AuthRefused, TooManyApiRequests, PermissionRefused) as exc:
+        result = run(request)
+        return result if isinstance(result, HttpResponseBase) else success(result)
+    except (ApiError, AuthRefused, TooManyApiRequests, PermissionRefused, MediaError) as exc:
         logger.info("api.php refused: %s", exc.reason)
         return failure(exc.reason)
     except USER_ERRORS as exc:

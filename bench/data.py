@@ -33,7 +33,9 @@ def drop_sniffer_tables() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SET FOREIGN_KEY_CHECKS=0")
         for model in SNIFFER_MODELS:
-            cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(model._meta.db_table)}")
+            cursor.execute(
+                f"DROP TABLE IF EXISTS {connection.ops.quote_name(model._meta.db_table)}"
+            )
         cursor.execute("SET FOREIGN_KEY_CHECKS=1")
     schema.clear_cache()
 
@@ -61,7 +63,7 @@ def generate(rows: int) -> None:
             SELECT seq,
                 TIMESTAMP('{START.isoformat()}') + INTERVAL (seq * {seconds} DIV {rows}) SECOND,
                 TIMESTAMP('{START.isoformat()}') + INTERVAL (seq * {seconds} DIV {rows} + h % 600) SECOND,
-                h % 600, IF(h % 10 < 7, GREATEST(h % 600 - 5, 0), NULL),
+                h % 600, IF(h % 10 < 7, IF(h % 600 > 5, h % 600 - 5, 0), NULL),
                 c, REVERSE(c), d, REVERSE(d), 'pbx.example.com', 'carrier.example.net',
                 CONCAT('User ', h % 5000),
                 INET_ATON(CONCAT('10.', h % 4, '.', (h DIV 7) % 256, '.', (h DIV 11) % 254 + 1)),

@@ -15,7 +15,7 @@ from django.db import connection
 from cdr import schema
 from cdr.codecs import CODEC_NAMES
 from cdr.customheaders import CustomHeader
-from cdr.models import CDR_NEXT_MODELS, CdrSipResponse, CdrUa, Sensor
+from cdr.models import CDR_NEXT_MODELS, CdrNext, CdrSipResponse, CdrUa, Sensor
 
 
 def _lookup(model, ids: set, value_field: str) -> dict:
@@ -26,19 +26,31 @@ def _lookup(model, ids: set, value_field: str) -> dict:
     return dict(model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, value_field))
 
 
-def _cdr_next(ids: list[int], fixed_columns: list[str]) -> dict[int, dict]:
+def _page_bounds(rows: list[dict]) -> tuple | None:
+    """(first, last) calldate of a page: lets child-table look-ups prune partitions."""
+    dates = [r["calldate"] for r in rows if r.get("calldate") is not None]
+    return (min(dates), max(dates)) if dates else None
+
+
+def _cdr_next(ids: list[int], fixed_columns: list[str], bounds: tuple | None) -> dict[int, dict]:
     if not ids or not schema.has_table("cdr_next"):
         return {}
     qn = connection.ops.quote_name
     columns = ["fbasename", *fixed_columns]
     placeholders = ", ".join(["%s"] * len(ids))
+    params: list = list(ids)
     # Column names come from introspection; ids are parameters.
     sql = (
         f"SELECT {qn('cdr_ID')}, {', '.join(qn(c) for c in columns)} FROM {qn('cdr_next')} "  # noqa: S608 - identifiers from introspection
         f"WHERE {qn('cdr_ID')} IN ({placeholders})"
     )
+    if bounds and schema.has_column("cdr_next", "calldate"):
+        # Without this, a partitioned cdr_next is probed once per partition for every id.
+        sql += f" AND {qn('calldate')} BETWEEN %s AND %s"
+        field = CdrNext._meta.get_field("calldate")
+        params += [field.get_db_prep_value(b, connection) for b in bounds]
     with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+        cursor.execute(sql, params)
         return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
 
 
@@ -52,13 +64,17 @@ def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]
     uas = _lookup(CdrUa, {r.get("a_ua_id") for r in rows} | {r.get("b_ua_id") for r in rows}, "ua")
     sensors = _lookup(Sensor, {r.get("id_sensor") for r in rows}, "name")
     fixed = [h.column for h in headers if not h.dynamic_table]
-    nexts = _cdr_next(ids, fixed)
+    bounds = _page_bounds(rows)
+    nexts = _cdr_next(ids, fixed, bounds)
     dynamic: dict[tuple[int, int], dict[int, str]] = {}
     for h in headers:
         if h.dynamic_table and (h.dynamic_table, h.dynamic_column) not in dynamic:
             model = CDR_NEXT_MODELS[h.dynamic_table]
+            found = model.objects.filter(cdr_id__in=ids)
+            if bounds and schema.has_column(model._meta.db_table, "calldate"):
+                found = found.filter(calldate__range=bounds)
             dynamic[(h.dynamic_table, h.dynamic_column)] = dict(
-                model.objects.filter(cdr_id__in=ids).values_list("cdr_id", h.column)
+                found.values_list("cdr_id", h.column)
             )
     for row in rows:
         nxt = nexts.get(row["ID"], {})

@@ -5,6 +5,7 @@
 #   pkg-config, build-essential,
 #   default-libmysqlclient-dev   mysqlclient compiles from source against libmariadb
 #   tzdata                       /usr/share/zoneinfo for the MariaDB time-zone tables
+#   tshark                       mergecap: the media tests compare our pcap merge with it
 #
 # Fast no-op when everything is installed: dpkg-query is checked first and
 # `apt-get update` only runs when something is missing.
@@ -17,6 +18,7 @@ PACKAGES=(
     build-essential
     default-libmysqlclient-dev
     tzdata
+    tshark
 )
 
 missing=()
@@ -45,6 +47,8 @@ fi
 # system service on port 3306 (where an init system allows it); harmless, the
 # tests use their own private instance on another port.
 export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 echo "system-deps: installed ${missing[*]}"

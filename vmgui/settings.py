@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from vmgui.env import (
+    ConfigError,
     env_bool,
     env_database_url,
     env_int,
@@ -64,12 +65,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The sniffer's spool root (per-call pcaps, graphs, audio).
 SPOOL_DIR = Path(env_str("VMGUI_SPOOL_DIR", str(DATA_DIR / "spool")))
 
+# Call media (cdr.spool / cdr.media; docs/media.md). The sniffer's secondary spool
+# (spooldir_2, cdr_next.spool_index = 1) and its per-type roots (spooldir_rtp, ...).
+SPOOL_DIR_2 = env_str("VMGUI_SPOOL_DIR_2", "")
+SPOOL_TYPE_DIRS = {
+    kind: env_str(f"VMGUI_SPOOL_DIR_{kind}", "")
+    for kind in ("SIP", "RTP", "GRAPH", "AUDIO", "AUDIOGRAPH")
+}
+# The sniffer's spooldir_by_sensor (id) / spooldir_by_sensorname (name) folder level.
+SPOOL_BY_SENSOR = env_str("VMGUI_SPOOL_BY_SENSOR", "none").strip().lower()
+if SPOOL_BY_SENSOR not in ("none", "id", "name"):
+    raise ConfigError(f"VMGUI_SPOOL_BY_SENSOR={SPOOL_BY_SENSOR!r}: use none, id or name")
+SPOOL_LOCAL_SENSOR_NAME = env_str("VMGUI_SPOOL_LOCAL_SENSOR_NAME", "local")
+# /php/wav.php shared key; empty = wav.php is disabled.
+WAV_PHP_KEY = env_str("VMGUI_WAV_PHP_KEY", "")
+# Most CDRs in one media request (cdrId lists → ZIP).
+MEDIA_MAX_CALLS = env_int("VMGUI_MEDIA_MAX_CALLS", 100, minimum=1, maximum=10_000)
+# Where decoded recordings are written (unnamed temporary files); empty = the system temp dir.
+MEDIA_TMP_DIR = env_str("VMGUI_MEDIA_TMP_DIR", "")
+
 # Legacy API behaviour (GUI > Settings > System Configuration in the old GUI).
 API_DISABLE_AUTH = env_bool("VMGUI_API_DISABLE_AUTH", False)
 API_MAX_CONCURRENT = env_int("VMGUI_API_MAX_CONCURRENT", 0, minimum=0)
 API_MAX_ROWS = env_int("VMGUI_API_MAX_ROWS", 10000, minimum=1, maximum=10_000_000)
 # Seconds a verified api.php user/password pair is remembered per process (0 = check every time).
 API_AUTH_CACHE_SECONDS = env_int("VMGUI_API_AUTH_CACHE_SECONDS", 300, minimum=0, maximum=86400)
+# sql.php LISTING: the exact total runs under this budget (ms); slower totals are deferred
+# ("deferTotal": true, the client asks task=TOTAL). 0 = always count exactly.
+SQL_TOTAL_BUDGET_MS = env_int("VMGUI_SQL_TOTAL_BUDGET_MS", 1000, minimum=0, maximum=600_000)
 API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
 VM_VERSION = "2026.04.0-vmgui"
 
@@ -149,3 +172,34 @@ LOGIN_MAX_FAILURES_USER = env_int("VMGUI_LOGIN_MAX_FAILURES_USER", 10, minimum=1
 LOGIN_MAX_FAILURES_IP = env_int("VMGUI_LOGIN_MAX_FAILURES_IP", 30, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("VMGUI_LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=10)
 AUTHENTICATION_BACKENDS = ["accounts.backends.VmModelBackend"]
+
+
+# Sessions: the old GUI's PHP session cookie, shared by sql.php, the admin and (later) the GUI.
+# Served under a URL prefix (VMGUI_URL_PREFIX=/demo, behind a reverse proxy that strips it),
+# Django builds its URLs with it and the cookie becomes PHPSESSID-demo, as the old GUI's does
+# in a subdirectory (two installations on one host then keep separate sessions).
+def url_prefix(value: str) -> str:
+    """``demo``, ``/demo`` or ``/demo/`` → ``/demo``; empty → ``""`` (served at the root)."""
+    import re
+
+    from vmgui.env import ConfigError
+
+    prefix = value.strip().strip("/")
+    if prefix and not re.fullmatch(r"[A-Za-z0-9._~-]+(/[A-Za-z0-9._~-]+)*", prefix):
+        raise ConfigError(
+            f"VMGUI_URL_PREFIX={value!r}: a path such as /demo (letters, digits, . _ ~ - and /)"
+        )
+    return f"/{prefix}" if prefix else ""
+
+
+def session_cookie_name(prefix: str) -> str:
+    """``PHPSESSID``, or ``PHPSESSID-<prefix>`` (``/a/b`` → ``PHPSESSID-a-b``)."""
+    return f"PHPSESSID-{prefix.strip('/').replace('/', '-')}" if prefix else "PHPSESSID"
+
+
+URL_PREFIX = url_prefix(env_str("VMGUI_URL_PREFIX", ""))
+if URL_PREFIX:
+    FORCE_SCRIPT_NAME = URL_PREFIX
+SESSION_COOKIE_NAME = session_cookie_name(URL_PREFIX)
+# Lifetime of a login session from its login (sql.php clients reuse one for an hour or more).
+SESSION_COOKIE_AGE = env_int("VMGUI_SESSION_SECONDS", 43200, minimum=3600, maximum=31 * 86400)
