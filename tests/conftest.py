@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import os
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,23 @@ FIXTURE_DIR = SHARED_DIR / "fixtures" / "sniffer-2026.04.0"
 DEFAULT_SCHEMA = SchemaOptions(
     ipv6=False, ms=True, partitioned=True, partition_from=dt.date(2026, 11, 20), partition_days=15
 )
+
+
+def safe_extract(tf: tarfile.TarFile, dest: Path) -> None:
+    """Extract a fixture tarball; the ``data`` filter where this Python has it (>= 3.11.4).
+
+    Debian 12's own python3 is 3.11.2, which lacks extraction filters: there, refuse anything
+    but plain files and directories inside ``dest`` ourselves.
+    """
+    if hasattr(tarfile, "data_filter"):
+        tf.extractall(dest, filter="data")
+        return
+    root = Path(dest).resolve()
+    for member in tf.getmembers():
+        target = (root / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or root not in (target, *target.parents):
+            raise ValueError(f"unsafe member in fixture tarball: {member.name}")
+    tf.extractall(dest)
 
 
 def is_mysql() -> bool:

@@ -53,8 +53,9 @@ from cdr.demo.spoolwriter import (
     tar_member_name,
     ustar_header,
 )
+from tests.conftest import FIXTURE_DIR, safe_extract
 
-FIXTURES = Path("/work/shared/fixtures/sniffer-2026.04.0")
+FIXTURES = FIXTURE_DIR
 RATE = 8000
 
 # ---------------------------------------------------------------------------
@@ -828,7 +829,7 @@ def live_spool(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("sniffer fixture spool not available")
     dest = tmp_path_factory.mktemp("fixture")
     with tarfile.open(archive) as tf:
-        tf.extractall(dest, filter="data")
+        safe_extract(tf, dest)
     return dest / "spool_live" / "2026-11-27" / "04" / "11"
 
 

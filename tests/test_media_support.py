@@ -30,7 +30,7 @@ from cdr.demo.pcapgen import CallResult, CallSpec, generate_call
 from cdr.demo.signals import SignalSpec
 from cdr.demo.spoolwriter import CallFiles, SpoolWriter
 from cdr.models import CdrRtp, CdrTarPart
-from tests.conftest import FIXTURE_DIR
+from tests.conftest import FIXTURE_DIR, safe_extract
 from tests.factories import aware, make_call
 
 RATE = 8000
@@ -55,7 +55,7 @@ def real_spools(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             pytest.skip("the real sniffer fixture spools are not available")
         dest = tmp_path_factory.mktemp(f"spool_{key}")
         with tarfile.open(archive) as tf:
-            tf.extractall(dest, filter="data")
+            safe_extract(tf, dest)
         out[key] = dest / f"spool_{key}"
     return out
 
