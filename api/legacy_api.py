@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PermissionRefused
 from accounts.services import ApiPrincipal, AuthRefused, authenticate_local, scope_for
-from api import legacy_cdr, legacy_media
-from api.concurrency import TooManyApiRequests, api_slot
+from api import legacy_active, legacy_cdr, legacy_media
+from api.concurrency import TooManyApiRequests, acquire_slot, release_slot
 from api.dates import DateParamError
 from api.legacy_params import ParamError, params_object, request_fields, text_value
 from cdr.ipfilter import IPFilterError
@@ -35,12 +35,11 @@ TASKS: dict[str, Task] = {
     "getVoipCalls": legacy_cdr.get_voip_calls,
     "listCdrIds": legacy_cdr.list_cdr_ids,
 }
-# Tasks that answer a file (or the JSON error envelope); they also get the request (audit).
-MEDIA_TASKS = legacy_media.MEDIA_TASKS
+# Tasks that answer a file (or the JSON error envelope), and the active-call tasks (which audit
+# the client's address); they also get the request.
+MEDIA_TASKS = {**legacy_media.MEDIA_TASKS, **legacy_active.TASKS}
 # Tasks of the spec that later issues implement; they answer a clear error until then.
 NOT_YET: tuple[str, ...] = (
-    "listActiveCalls",
-    "handleActiveCall",
     "getShareURL",
     "reportSummary",
 )
@@ -115,15 +114,25 @@ def run(request: HttpRequest) -> dict[str, Any] | HttpResponseBase:
         raise ApiError(f"method {request.method} is not supported; use GET or POST")
     fields = request_fields(request)
     task = task_name(fields)
-    with api_slot(settings.API_MAX_CONCURRENT, settings.API_LOCK_DIR):
+    slot = acquire_slot(settings.API_MAX_CONCURRENT, settings.API_LOCK_DIR)
+    handed_over = False
+    try:
         principal = principal_for(fields, request)
         if task in NOT_YET:
             raise ApiError(f"task {task} is not supported by this server yet")
         params = params_object(fields.get("params"))
         logger.info("api.php %s by %s", task, principal.username)
-        if task in MEDIA_TASKS:
-            return MEDIA_TASKS[task](params, principal, request)
-        return TASKS[task](params, principal)
+        if task not in MEDIA_TASKS:
+            return TASKS[task](params, principal)
+        response = MEDIA_TASKS[task](params, principal, request)
+        # A download counts as a running request until its last byte is sent: the slot is
+        # given back when the WSGI server closes the (streaming) response.
+        response._resource_closers.append(lambda: release_slot(slot))
+        handed_over = True
+        return response
+    finally:
+        if not handed_over:
+            release_slot(slot)
 
 
 @csrf_exempt

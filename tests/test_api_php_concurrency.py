@@ -319,3 +319,24 @@ def test_the_cap_holds_across_gunicorn_worker_processes(server):
     assert [r[0]["success"] for r in (*first_result, *second_result)] == [True, True]
     assert {r[1] for r in (*first_result, *second_result)} == holders
     assert server.request({})[0]["success"] is True
+
+
+@pytest.mark.django_db
+def test_a_download_holds_its_slot_until_the_last_byte(tmp_path, settings):
+    """A streamed getPCAP counts against the cap until the client has read it all."""
+    import datetime as dt
+
+    from tests.test_media_support import api_get, media_user, tone_spec, write_calls
+
+    settings.SPOOL_DIR = tmp_path / "spool"
+    settings.API_MAX_CONCURRENT = 1
+    settings.API_LOCK_DIR = tmp_path / "locks"
+    call = write_calls(settings.SPOOL_DIR, [tone_spec("slot@x", dt.datetime(2026, 11, 27, 9))])[0]
+    media_user()
+    download = api_get({"cdrId": call.cdr_id}, "getPCAP")
+    assert download["Content-Type"] == "application/vnd.tcpdump.pcap"
+    refused = json.loads(api_get({"startTime": "2026-11-27"}, "getVoipCalls").content)
+    assert refused["errors"]["reason"] == "too many concurrent API requests (limit 1)"
+    assert b"".join(download.streaming_content)[:4] == b"\xd4\xc3\xb2\xa1"  # pcap magic
+    answered = json.loads(api_get({"startTime": "2026-11-27"}, "getVoipCalls").content)
+    assert answered["success"] is True
