@@ -15,7 +15,6 @@ import tarfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from django.test import Client
 from accounts.models import UserProfile, VmGroup
 from accounts.services import profile_of
 from cdr.bulk import insert
+from cdr.demo.dataset import cdr_rtp_rows
 from cdr.demo.pcapgen import CallResult, CallSpec, generate_call
 from cdr.demo.signals import SignalSpec
 from cdr.demo.spoolwriter import CallFiles, SpoolWriter
@@ -118,24 +118,7 @@ def insert_cdr(spec: CallSpec, result: CallResult, files: CallFiles | None, **ex
         **extra,
     )
     start = aware(spec.calldate)
-    rows = [
-        dict(
-            cdr=cdr.ID,
-            calldate=start,
-            saddr=s.saddr,
-            sport=s.sport,
-            daddr=s.daddr,
-            dport=s.dport,
-            ssrc=s.ssrc,
-            received=s.received,
-            loss=s.lost,
-            firsttime=Decimal(str(round(s.first_time, 3))),
-            payload=s.codec,
-            index=s.index + 1,
-            flags=(1 << 1) | (1 << 2 if s.is_caller else 1 << 3),
-        )
-        for s in result.streams
-    ]
+    rows = cdr_rtp_rows(result, cdr.ID, start)
     if rows:
         insert(CdrRtp, rows)
     if files is not None and files.tar_parts:

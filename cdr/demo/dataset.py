@@ -355,6 +355,31 @@ def _insert_next(rows: list[dict]) -> None:
         )
 
 
+def cdr_rtp_rows(result, cdr_id: int, start: dt.datetime) -> list[dict]:
+    """The ``cdr_rtp`` rows the sniffer writes for a generated call's streams."""
+    return [
+        dict(
+            cdr=cdr_id,
+            calldate=start,
+            saddr=stream.saddr,
+            sport=stream.sport,
+            daddr=stream.daddr,
+            dport=stream.dport,
+            ssrc=stream.ssrc,
+            received=stream.received,
+            loss=stream.lost,
+            firsttime=Decimal(str(round(stream.first_time, 3))),
+            payload=stream.codec,
+            index=stream.index + 1,  # cdr_rtp.index is 1-based
+            sdp_ptime=20,
+            rtp_ptime=20,
+            duration=Decimal(str(round(stream.duration, 3))),
+            flags=(1 << 1) | (1 << 2 if stream.is_caller else 1 << 3),
+        )
+        for stream in result.streams
+    ]
+
+
 def _quality(rng: random.Random, loss_ratio: float, received: int) -> dict:
     """Plausible RTP quality numbers for one side (values as the sniffer stores them)."""
     lost = int(received * loss_ratio)
@@ -463,27 +488,8 @@ def _cdr_row(cdr_id, start, p, stats, files, responses, uas, busy_reason, rng):
         row["rtcp_avgjitter_mult10"] = a_q["rtcp_avgjitter_mult10"] + b_q["rtcp_avgjitter_mult10"]
         row["rtcp_avgfr_mult10"] = a_q["rtcp_avgfr_mult10"] + b_q["rtcp_avgfr_mult10"]
     if stats is not None:
+        extra["rtp"].extend(cdr_rtp_rows(stats, cdr_id, start))
         for stream in stats.streams:
-            extra["rtp"].append(
-                dict(
-                    cdr=cdr_id,
-                    calldate=start,
-                    saddr=stream.saddr,
-                    sport=stream.sport,
-                    daddr=stream.daddr,
-                    dport=stream.dport,
-                    ssrc=stream.ssrc,
-                    received=stream.received,
-                    loss=stream.lost,
-                    firsttime=Decimal(str(round(stream.first_time, 3))),
-                    payload=stream.codec,
-                    index=stream.index + 1,  # cdr_rtp.index is 1-based
-                    sdp_ptime=20,
-                    rtp_ptime=20,
-                    duration=Decimal(str(round(stream.duration, 3))),
-                    flags=(1 << 1) | (1 << 2 if stream.is_caller else 1 << 3),
-                )
-            )
             extra["sdp"].append(
                 dict(
                     cdr=cdr_id,
