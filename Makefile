@@ -22,7 +22,7 @@ SHELL       := /bin/bash
 
 help:
 	@echo "make setup        venv + migrate + demo data/admin user + collectstatic"
-	@echo "make run          setup, then gunicorn on http://\$$HOST:\$$PORT (HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS))"
+	@echo "make run          setup, then gunicorn on http://\$$HOST:\$$PORT (HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS)) + the sensor simulator on :5029"
 	@echo "make dev          setup, then Django's runserver"
 	@echo "make test         test-sqlite and test-mysql (fails if either fails)"
 	@echo "make test-sqlite  pytest against SQLite (PYTEST_ARGS=... passed to pytest)"
@@ -48,8 +48,13 @@ setup: venv
 	$(PY) manage.py demo
 	$(PY) manage.py collectstatic --noinput
 
+# The demo's sensors point at 127.0.0.1:5029: a simulated sniffer manager port serves them live
+# calls (docs/active-calls.md). It is skipped when the port is taken (a real sniffer), and it
+# stops with the recipe (trap, and --exit-with-parent if the shell is killed).
 run: setup
 	@echo "Serving vmgui on http://$(HOST):$(PORT)/"
+	$(PY) manage.py sensor_simulator --if-free --exit-with-parent & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null || true' EXIT; \
 	$(VENV)/bin/gunicorn vmgui.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 dev: setup

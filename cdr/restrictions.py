@@ -10,12 +10,13 @@ overrides; ``CdrScope.unrestricted()`` is for admins and for anonymous API use w
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 
 from cdr.ipfilter import ip_q
-from cdr.patterns import pattern_q
+from cdr.patterns import Pattern, pattern_q
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,67 @@ class CdrScope:
     def __post_init__(self) -> None:
         for net in self.networks:
             ipaddress.ip_network(net, strict=False)  # fail early on a bad CIDR
+
+
+def has_row_restrictions(scope: CdrScope) -> bool:
+    """Whether the scope limits rows by anything other than sensors."""
+    return bool(scope.deny_all or scope.networks or scope.numbers or scope.domains or scope.vlans)
+
+
+def _like(pattern: str, value: str | None) -> bool:
+    """Python twin of cdr.patterns: exact without %, else LIKE (% and _), case-insensitive."""
+    if value is None:
+        return False
+    parsed = Pattern.parse(pattern)
+    if parsed.kind == "exact":
+        return value.lower() == parsed.value.lower()
+    regex = "".join(
+        ".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in parsed.value
+    )
+    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
+
+
+def _in_networks(networks: tuple[str, ...], address: str | None) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def scope_allows(
+    scope: CdrScope,
+    *,
+    id_sensor: int | None = None,
+    caller: str | None = None,
+    called: str | None = None,
+    caller_domain: str | None = None,
+    called_domain: str | None = None,
+    callerip: str | None = None,
+    calledip: str | None = None,
+    vlan: int | None = None,
+) -> bool:
+    """The same rules as ``scope_q``, for a row that is not in the database (an active call).
+
+    Kept next to ``scope_q`` so that both forms of a restriction change together.
+    """
+    if scope.deny_all:
+        return False
+    if scope.sensors and id_sensor not in scope.sensors:
+        return False
+    if scope.vlans and vlan not in scope.vlans:
+        return False
+    if scope.networks and not (
+        _in_networks(scope.networks, callerip) or _in_networks(scope.networks, calledip)
+    ):
+        return False
+    if scope.numbers and not any(_like(p, caller) or _like(p, called) for p in scope.numbers):
+        return False
+    return not scope.domains or any(
+        _like(p, caller_domain) or _like(p, called_domain) for p in scope.domains
+    )
 
 
 def header_visible(scope: CdrScope, name: str) -> bool:

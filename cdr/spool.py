@@ -148,6 +148,8 @@ class SpoolLayout:
     type_roots: dict[str, Path] = field(default_factory=dict)
     by_sensor: str = "none"  # none | id | name (spooldir_by_sensor / spooldir_by_sensorname)
     local_sensor_name: str = "local"
+    # Files missing here are asked from the call's sensor (manager port; cdr.sensors).
+    remote: bool = False
 
     @classmethod
     def from_settings(cls) -> SpoolLayout:
@@ -160,6 +162,7 @@ class SpoolLayout:
             type_roots=type_roots,
             by_sensor=getattr(settings, "SPOOL_BY_SENSOR", "none"),
             local_sensor_name=getattr(settings, "SPOOL_LOCAL_SENSOR_NAME", "local"),
+            remote=getattr(settings, "SPOOL_REMOTE", "off") == "missing",
         )
 
     def root(self, spool_index: int, kind: str) -> Path:
@@ -636,6 +639,10 @@ def locate(call: CallRef, kind: str, layout: SpoolLayout, *, index: int | None =
                 if parsed and _member_matches(parsed[0], targets)[0]:
                     return SpoolFile(kind, filename, tar, tars=(tar,), positions=positions)
         return SpoolFile(kind, filename, tars[0], tars=tuple(tars))
+    if layout.remote:  # VMGUI_SPOOL_REMOTE=missing: the sensor's own spool, via its manager
+        from cdr.sensors import remote_locate
+
+        return remote_locate(call, kind, index=index)
     return None
 
 

@@ -59,8 +59,6 @@ def test_it_matches_task_names_case_insensitively(api_user):
 @pytest.mark.parametrize(
     "task",
     [
-        "listActiveCalls",
-        "handleActiveCall",
         "getShareURL",
         "reportSummary",
     ],

@@ -3,11 +3,11 @@
 The matrix below is the contract of the permission layer (docs/permissions.md). Two calls
 exist, both with real pcaps and recordings in the spool:
 
-- A: sensor 1, caller 420601111111 → 2002
+- A: sensor 1, caller +420601111111 → 2002
 - B: sensor 2, caller 1001 → 2002
 
 Personas: ``admin`` (superuser); ``sensor1`` (media flags, only sensor 1); ``prefix420``
-(media flags, only numbers 420%); ``nomedia`` (can_cdr only); ``blocked`` (media flags,
+(media flags, only numbers +420%); ``nomedia`` (can_cdr only); ``blocked`` (media flags,
 blocked); ``anonymous`` (no credentials, authorization enabled). An outcome is
 ``("rows", {calls})``, ``("count", n)``, ``("file", content-type)`` or ``("refused", text)``.
 """
@@ -23,9 +23,18 @@ from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 
 from accounts.services import profile_of
+from cdr.models import Sensor
+from cdr.simulator import CallPool, ManagerSimulator
 from tests.test_media_support import PASSWORD, media_user, tone_spec, write_calls
 
-MEDIA = ("can_cdr", "can_pcap", "can_download_audio", "can_play_audio", "can_graphs")
+MEDIA = (
+    "can_cdr",
+    "can_pcap",
+    "can_download_audio",
+    "can_play_audio",
+    "can_graphs",
+    "can_activecalls",
+)
 T0 = dt.datetime(2026, 11, 27, 9, 0, 0)
 SQL = "/php/model/sql.php"
 
@@ -33,7 +42,7 @@ SQL = "/php/model/sql.php"
 def make_personas() -> None:
     get_user_model().objects.create_superuser("admin", "a@x", PASSWORD)
     media_user("sensor1", flags=MEDIA, enable_sensors="1")
-    media_user("prefix420", flags=MEDIA, number="420%")
+    media_user("prefix420", flags=MEDIA, number="+420%")
     media_user("nomedia", flags=("can_cdr",))
     blocked = media_user("blocked", flags=MEDIA)
     profile = profile_of(blocked)
@@ -44,7 +53,7 @@ def make_personas() -> None:
 @pytest.fixture
 def world(db, tmp_path):
     specs = [
-        tone_spec("persona-a@alpha", T0, caller="420601111111"),
+        tone_spec("persona-a@alpha", T0, caller="+420601111111"),
         tone_spec("persona-b@alpha", T0 + dt.timedelta(minutes=5), caller="1001", seed=9),
     ]
     with override_settings(SPOOL_DIR=tmp_path):
@@ -56,7 +65,23 @@ def world(db, tmp_path):
             "B": insert_cdr(calls[1].spec, calls[1].result, calls[1].files, id_sensor=2),
         }
         make_personas()
-        yield ids
+        # Each sensor's manager port is a real TCP peer serving two active calls.
+        with (
+            ManagerSimulator(pool=CallPool(low=2, high=2, seed=1, id_sensors=(1,))) as one,
+            ManagerSimulator(pool=CallPool(low=2, high=2, seed=2, id_sensors=(2,))) as two,
+        ):
+            Sensor.objects.filter(id_sensor__in=[1, 2]).delete()
+            Sensor.objects.create(id_sensor=1, name="s1", host="127.0.0.1", port=one.port)
+            Sensor.objects.create(id_sensor=2, name="s2", host="127.0.0.1", port=two.port)
+            admin = Client()
+            body = json.loads(
+                admin.get(
+                    "/php/api.php",
+                    {"task": "listActiveCalls", "user": "admin", "password": PASSWORD},
+                ).content
+            )
+            ALL_ACTIVE[:] = body["rows"]
+            yield ids
 
 
 # --- how each endpoint is called and its answer normalised ---------------------------------
@@ -81,6 +106,28 @@ def _file_outcome(response, ids):
         return _json_outcome(response, ids, None, "")
     assert response.status_code in (200, 206)
     return ("file", kind.split(";")[0])
+
+
+def active_calls(persona, ids):
+    fields = {"task": "listActiveCalls", "params": "{}"}
+    if persona:
+        fields.update(user=persona, password=PASSWORD)
+    body = json.loads(Client().get("/php/api.php", fields).content)
+    if not body.get("success"):
+        return ("refused", body["errors"]["reason"])
+    if persona == "prefix420":  # restricted by number: it sees exactly the 420% calls
+        visible = {row["callreference"] for row in body["rows"]}
+        expected = {r["callreference"] for r in ALL_ACTIVE if _number_match(r)}
+        exercised = 0 < len(expected) < len(ALL_ACTIVE)  # some calls hidden, some shown
+        return PREFIX_CALLS if visible == expected and exercised else ("wrong calls", visible)
+    return ("sensors", {row["sensorId"] for row in body["rows"]})
+
+
+def _number_match(row) -> bool:
+    return any(str(row.get(k) or "").startswith("+420") for k in ("caller", "called"))
+
+
+ALL_ACTIVE: list[dict] = []
 
 
 def api(task: str, params: dict) -> Callable:
@@ -146,6 +193,20 @@ def pcap_php(which: str) -> Callable:
     return call
 
 
+def sip_history(which: str) -> Callable:
+    def call(persona, ids):
+        client, refused = session(persona)
+        if refused:
+            return refused
+        response = client.get("/php/pcap2text.php", {"action": "brief_data", "id": ids[which]})
+        body = json.loads(response.content)
+        if not body.get("success"):
+            return ("refused", (body.get("errors") or {}).get("reason") or body.get("error"))
+        return ("file", "sip history") if body["total"] > 0 else ("refused", "empty history")
+
+    return call
+
+
 ENDPOINTS: dict[str, Callable] = {
     "api getVoipCalls": api("getVoipCalls", {"startTime": "2026-11-27"}),
     "api listCdrIds": api("listCdrIds", {}),
@@ -153,17 +214,22 @@ ENDPOINTS: dict[str, Callable] = {
     "api getPCAP B": api("getPCAP", {"cdrId": "B"}),
     "api getVoiceRecording A": api("getVoiceRecording", {"cdrId": "A"}),
     "api getAudioGraph A": api("getAudioGraph", {"cdrId": "A", "type": "P"}),
+    "api listActiveCalls": active_calls,
     "sql LISTING": sql({"task": "LISTING", "module": "CDR"}),
     "sql TOTAL": sql({"task": "TOTAL", "module": "CDR"}, rows_key=None),
     "sql CDR_stats": sql({"task": "LISTING", "module": "CDR_stats"}),
     "admin.php deep link": deep_link,
     "pcap.php A": pcap_php("A"),
     "pcap.php B": pcap_php("B"),
+    "pcap2text.php A": sip_history("A"),
+    "pcap2text.php B": sip_history("B"),
 }
 
 PCAP = ("file", "application/vnd.tcpdump.pcap")
 WAV = ("file", "audio/x-wav")
 PNG = ("file", "image/png")
+SIP = ("file", "sip history")
+PREFIX_CALLS = ("calls", "exactly the 420% ones")
 BOTH, ONLY_A = ("rows", {"A", "B"}), ("rows", {"A"})
 NO_CDR = ("refused", "no such CDR")
 BLOCKED = ("refused", "user is blocked: left the company")
@@ -176,12 +242,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "api getPCAP B": PCAP,
         "api getVoiceRecording A": WAV,
         "api getAudioGraph A": PNG,
+        "api listActiveCalls": ("sensors", {1, 2}),
         "sql LISTING": BOTH,
         "sql TOTAL": ("count", 2),
         "sql CDR_stats": ("count", 2),
         "admin.php deep link": BOTH,
         "pcap.php A": PCAP,
         "pcap.php B": PCAP,
+        "pcap2text.php A": SIP,
+        "pcap2text.php B": SIP,
     },
     "sensor1": {
         "api getVoipCalls": ONLY_A,
@@ -190,12 +259,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "api getPCAP B": NO_CDR,
         "api getVoiceRecording A": WAV,
         "api getAudioGraph A": PNG,
+        "api listActiveCalls": ("sensors", {1}),
         "sql LISTING": ONLY_A,
         "sql TOTAL": ("count", 1),
         "sql CDR_stats": ("count", 1),
         "admin.php deep link": ONLY_A,
         "pcap.php A": PCAP,
         "pcap.php B": NO_CDR,
+        "pcap2text.php A": SIP,
+        "pcap2text.php B": NO_CDR,
     },
     "prefix420": {
         "api getVoipCalls": ONLY_A,
@@ -204,12 +276,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "api getPCAP B": NO_CDR,
         "api getVoiceRecording A": WAV,
         "api getAudioGraph A": PNG,
+        "api listActiveCalls": PREFIX_CALLS,
         "sql LISTING": ONLY_A,
         "sql TOTAL": ("count", 1),
         "sql CDR_stats": ("count", 1),
         "admin.php deep link": ONLY_A,
         "pcap.php A": PCAP,
         "pcap.php B": NO_CDR,
+        "pcap2text.php A": SIP,
+        "pcap2text.php B": NO_CDR,
     },
     "nomedia": {
         "api getVoipCalls": BOTH,
@@ -218,12 +293,15 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "api getPCAP B": ("refused", "needs the can_pcap permission"),
         "api getVoiceRecording A": ("refused", "needs the can_download_audio permission"),
         "api getAudioGraph A": ("refused", "needs the can_graphs permission"),
+        "api listActiveCalls": ("refused", "needs the can_activecalls permission"),
         "sql LISTING": BOTH,
         "sql TOTAL": ("count", 2),
         "sql CDR_stats": ("count", 2),
         "admin.php deep link": BOTH,
         "pcap.php A": ("refused", "needs the can_pcap permission"),
         "pcap.php B": ("refused", "needs the can_pcap permission"),
+        "pcap2text.php A": SIP,
+        "pcap2text.php B": SIP,
     },
     "blocked": dict.fromkeys(ENDPOINTS, BLOCKED),
     "anonymous": {
@@ -239,6 +317,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "admin.php deep link": ("refused", "no_session"),
         "pcap.php A": ("refused", "not logged in"),
         "pcap.php B": ("refused", "not logged in"),
+        "pcap2text.php A": ("refused", "no_session"),
+        "pcap2text.php B": ("refused", "no_session"),
     },
 }
 

@@ -139,3 +139,19 @@ def test_rows_carry_lookups_and_order_by_calldate():
     assert rows[0]["fbasename"] == "first@x"
     assert rows[0]["a_ua"] == "FixturePhone/1.0"
     assert rows[1]["lastSIPresponse"] == "486 Busy Here"
+
+
+def test_the_python_twin_of_the_scope_agrees_with_its_rules():
+    from cdr.restrictions import scope_allows
+
+    scope = CdrScope(numbers=("+420%", "%99"), networks=("10.0.0.0/8",))
+    assert scope_allows(scope, caller="+420601", callerip="10.1.2.3")
+    assert scope_allows(scope, called="5599", calledip="10.9.9.9")
+    assert not scope_allows(scope, caller="+421601", callerip="10.1.2.3")  # number outside
+    assert not scope_allows(scope, caller="+420601", callerip="192.168.0.1")  # IP outside
+    assert scope_allows(CdrScope(domains=("%.example.com",)), called_domain="PBX.Example.com")
+    assert not scope_allows(CdrScope(sensors=(1,)), id_sensor=2)
+    assert scope_allows(CdrScope(numbers=("1_3",)), caller="1_3")
+    assert not scope_allows(CdrScope(numbers=("1_3",)), caller="123")  # _ literal without %
+    assert scope_allows(CdrScope(numbers=("1_3%",)), caller="1234")
+    assert not scope_allows(CdrScope.nothing(), caller="1")

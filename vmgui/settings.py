@@ -96,6 +96,61 @@ SQL_TOTAL_BUDGET_MS = env_int("VMGUI_SQL_TOTAL_BUDGET_MS", 1000, minimum=0, maxi
 API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
 VM_VERSION = "2026.04.0-vmgui"
 
+
+# Sensors' manager port: active calls, pausing (cdr.manager, cdr.sensors; docs/active-calls.md).
+def _env_seconds(
+    name: str, default: float, *, minimum: float = 0.05, maximum: float = 600
+) -> float:
+    """A duration in seconds (fractions allowed, e.g. 1.5)."""
+    text = env_str(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={text!r}: expected a number of seconds such as 2 or 1.5"
+        ) from None
+    if not minimum <= value <= maximum:
+        raise ConfigError(f"{name}={text}: must be between {minimum} and {maximum} seconds")
+    return value
+
+
+def _env_base64(name: str) -> str:
+    import base64
+    import binascii
+
+    text = env_str(name, "").strip()
+    if text:
+        try:
+            base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError(f"{name}: not valid base64") from None
+    return text
+
+
+# Address of sensors whose sensors.host/port are empty, and of the single local sniffer.
+MANAGER_HOST = env_str("VMGUI_MANAGER_HOST", "127.0.0.1").strip() or "127.0.0.1"
+MANAGER_PORT = env_int("VMGUI_MANAGER_PORT", 5029, minimum=1, maximum=65535)
+MANAGER_CONNECT_TIMEOUT = _env_seconds("VMGUI_MANAGER_CONNECT_TIMEOUT", 2.0)
+MANAGER_TIMEOUT = _env_seconds("VMGUI_MANAGER_TIMEOUT", 5.0)
+MANAGER_MAX_PARALLEL = env_int("VMGUI_MANAGER_MAX_PARALLEL", 16, minimum=1, maximum=256)
+# Ask listcalls for a gzip reply (less traffic from remote sensors).
+MANAGER_ZIP = env_bool("VMGUI_MANAGER_ZIP", True)
+# auto: encrypt when a key is known (these settings, else the system row manager_key); off: never.
+MANAGER_AES = env_str("VMGUI_MANAGER_AES", "auto").strip().lower()
+if MANAGER_AES not in ("auto", "off"):
+    raise ConfigError(f"VMGUI_MANAGER_AES={MANAGER_AES!r}: use auto or off")
+MANAGER_AES_KEY = _env_base64("VMGUI_MANAGER_AES_KEY")
+MANAGER_AES_IV = _env_base64("VMGUI_MANAGER_AES_IV")
+if bool(MANAGER_AES_KEY) != bool(MANAGER_AES_IV):
+    raise ConfigError("VMGUI_MANAGER_AES_KEY and VMGUI_MANAGER_AES_IV must be set together")
+# missing: a call file that is not in VMGUI_SPOOL_DIR is read from its sensor's spool through
+# the manager port (getfile / getfile_in_tar); off: local spool only.
+SPOOL_REMOTE = env_str("VMGUI_SPOOL_REMOTE", "off").strip().lower()
+if SPOOL_REMOTE not in ("off", "missing"):
+    raise ConfigError(f"VMGUI_SPOOL_REMOTE={SPOOL_REMOTE!r}: use off or missing")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
