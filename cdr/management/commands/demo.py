@@ -18,7 +18,10 @@ class Command(BaseCommand):
     help = "Create the demo data set (idempotent) and a demo admin user; print its credentials."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--anchor", help="last day of demo calls, YYYY-MM-DD (default: today)")
+        parser.add_argument(
+            "--anchor",
+            help="last day of demo calls, YYYY-MM-DD (default: yesterday, so no call lies in the future)",
+        )
         parser.add_argument("--calls", type=int, default=3000)
         parser.add_argument("--pcap-calls", type=int, default=250)
         parser.add_argument("--days", type=int, default=4)
@@ -29,7 +32,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         try:
             anchor = (
-                dt.date.fromisoformat(options["anchor"]) if options["anchor"] else dt.date.today()
+                dt.date.fromisoformat(options["anchor"])
+                if options["anchor"]
+                else dt.date.today() - dt.timedelta(days=1)
             )
         except ValueError:
             raise CommandError("--anchor must be YYYY-MM-DD") from None
