@@ -22,7 +22,7 @@ from accounts.services import ApiPrincipal, AuthRefused, authenticate_local, sco
 from api import legacy_active, legacy_cdr, legacy_media
 from api.concurrency import TooManyApiRequests, acquire_slot, release_slot
 from api.dates import DateParamError
-from api.legacy_params import ParamError, params_object, request_fields, text_value
+from api.legacy_params import ParamError, first_text, params_object, request_fields
 from cdr.ipfilter import IPFilterError
 from cdr.query import QueryError
 from cdr.spool import MediaError
@@ -83,24 +83,14 @@ def task_name(fields: dict[str, Any]) -> str:
     return name
 
 
-def _credential(fields: dict[str, Any], *names: str) -> str:
-    for name in names:
-        value = fields.get(name)
-        if value is not None and not isinstance(value, (dict, list)):
-            text = text_value(value, name)
-            if text:
-                return text
-    return ""
-
-
 def principal_for(fields: dict[str, Any], request: HttpRequest | None = None) -> ApiPrincipal:
     """Authenticate ``user``/``password`` against local accounts (AuthRefused on failure).
 
     With settings.API_DISABLE_AUTH, a request without credentials is anonymous (unrestricted
     scope); credentials that are sent must still be valid.
     """
-    user = _credential(fields, "user")
-    password = _credential(fields, "password", "pass")
+    user = first_text(fields, "user")
+    password = first_text(fields, "password", "pass")
     if settings.API_DISABLE_AUTH and not user and not password:
         return ApiPrincipal(None, scope_for(None))
     account = authenticate_local(user, password, request=request, face="api.php")

@@ -360,3 +360,14 @@ def bool_value(value: Any, name: str) -> bool:
     if text in _FALSE:
         return False
     raise ParamError(f"{name}: expected 1/0 or true/false, got {str(value)[:40]!r}")
+
+
+def first_text(fields: dict[str, Any], *names: str) -> str:
+    """The first non-blank scalar among ``names`` as text ('' when none is given)."""
+    for name in names:
+        value = fields.get(name)
+        if value is not None and not isinstance(value, (dict, list)):
+            text = text_value(value, name)
+            if text:
+                return text
+    return ""

@@ -17,22 +17,11 @@ from django.contrib.auth import login
 from django.http import HttpRequest
 
 from accounts.services import ApiPrincipal, authenticate_local, scope_for
-from api.legacy_params import text_value
+from api.legacy_params import first_text
 
 
 class NoSession(Exception):
     """No valid session (missing, expired, or ended) and API authorization is on."""
-
-
-def _field(fields: dict[str, Any], *names: str) -> str:
-    """The first non-blank scalar of ``names`` as text ('' when none is given)."""
-    for name in names:
-        value = fields.get(name)
-        if value is not None and not isinstance(value, (dict, list)):
-            text = text_value(value, name)
-            if text:
-                return text
-    return ""
 
 
 def _login_backend() -> str:
@@ -47,8 +36,8 @@ def bypass_login(request: HttpRequest, fields: dict[str, Any]) -> dict[str, Any]
     AuthRefused (the same reasons as api.php). Django's ``login`` gives the session a new key
     (no session fixation) and the session middleware sets the cookie on the response.
     """
-    username = _field(fields, "user", "username")
-    password = _field(fields, "pass", "password")
+    username = first_text(fields, "user", "username")
+    password = first_text(fields, "pass", "password")
     user = authenticate_local(
         username, password, request=request, face="sql.php", record_success=True
     )

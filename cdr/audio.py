@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
-from cdr.codecs import ALAW_DECODE_TABLE, ULAW_DECODE_TABLE
+from cdr.codecs import ALAW_DECODE_TABLE, ULAW_DECODE_TABLE, wav_header
 from cdr.pcap import PcapReader, udp_of
 from cdr.spool import MediaError, MediaMissing
 
@@ -624,27 +624,6 @@ def _trim_trailing_silence(audio: DecodedAudio) -> int:
 # ---------------------------------------------------------------------------
 # Writing WAV / OGG
 # ---------------------------------------------------------------------------
-
-
-def wav_header(frames: int, rate: int, channels: int = 2) -> bytes:
-    """44-byte RIFF/PCM 16-bit header, like the sniffer's."""
-    size = frames * channels * 2
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF",
-        36 + size,
-        b"WAVE",
-        b"fmt ",
-        16,
-        1,
-        channels,
-        rate,
-        rate * channels * 2,
-        channels * 2,
-        16,
-        b"data",
-        size,
-    )
 
 
 def write_audio(

@@ -18,6 +18,7 @@ mapped to 300+ codes from the SDP ``rtpmap`` name (see docs/sniffer-schema §7).
 
 from __future__ import annotations
 
+import struct
 from typing import Final
 
 import numpy as np
@@ -294,3 +295,24 @@ def codec_sample_rate(codec: int | None) -> int | None:
     if codec is None:
         return None
     return CODEC_SAMPLE_RATES.get(codec)
+
+
+def wav_header(frames: int, rate: int, channels: int = 2) -> bytes:
+    """44-byte RIFF/PCM 16-bit header, like the sniffer's."""
+    size = frames * channels * 2
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + size,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        channels,
+        rate,
+        rate * channels * 2,
+        channels * 2,
+        16,
+        b"data",
+        size,
+    )

@@ -56,6 +56,7 @@ from cdr.spool import (
     MediaError,
     MediaMissing,
     decompress,
+    spool_file_name,
 )
 
 __all__ = [
@@ -1088,14 +1089,7 @@ def locate_remote(
     returned file is read. An unreachable sensor raises ``MediaMissing`` naming it.
     """
     base = call.base
-    if kind in (KIND_SIP, KIND_RTP):
-        filename = f"{base}.pcap"
-    elif kind == KIND_GRAPH:
-        filename = f"{base}.{index or 0}.graph"
-    elif kind == KIND_AUDIOGRAPH:
-        filename = f"{base}.audiograph"
-    else:
-        raise ValueError(f"not a spool pcap/graph kind: {kind}")
+    filename = spool_file_name(base, kind, index)
     if not base:
         return None
     candidates = remote_candidates(call, kind, filename)

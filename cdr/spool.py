@@ -602,21 +602,24 @@ def _plain(directory: Path, kind_dir: str, filename: str) -> Path | None:
     return None
 
 
+def spool_file_name(base: str, kind: str, index: int | None = None) -> str:
+    """The file (or tar member) name of a call's SIP/RTP pcap, GRAPH or AUDIOGRAPH file."""
+    if kind in (KIND_SIP, KIND_RTP):
+        return f"{base}.pcap"
+    if kind == KIND_GRAPH:
+        return f"{base}.{index or 0}.graph"
+    if kind == KIND_AUDIOGRAPH:
+        return f"{base}.audiograph"
+    raise ValueError(f"not a spool pcap/graph kind: {kind}")
+
+
 def locate(call: CallRef, kind: str, layout: SpoolLayout, *, index: int | None = None):
     """The call's SIP/RTP pcap, GRAPH (stream ``index``) or AUDIOGRAPH file, or None.
 
     Plain files are tried first, then the minute's tars (``cdr_tar_part`` offsets when the
     tar is uncompressed and the header at the first offset names the file).
     """
-    base = call.base
-    if kind in (KIND_SIP, KIND_RTP):
-        filename = f"{base}.pcap"
-    elif kind == KIND_GRAPH:
-        filename = f"{base}.{index or 0}.graph"
-    elif kind == KIND_AUDIOGRAPH:
-        filename = f"{base}.audiograph"
-    else:
-        raise ValueError(f"not a spool pcap/graph kind: {kind}")
+    filename = spool_file_name(call.base, kind, index)
     for directory, stamp in call.minute_dirs(layout, kind):
         found = _plain(directory, kind, filename)
         if found is None and kind in (KIND_SIP, KIND_RTP):

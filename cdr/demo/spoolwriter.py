@@ -59,6 +59,7 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
+from cdr.codecs import wav_header
 from cdr.demo.pcapgen import CallResult, CallSpec, file_flags
 
 __all__ = [
@@ -73,7 +74,6 @@ __all__ = [
     "tar_member_name",
     "tar_name",
     "ustar_header",
-    "wav_header",
 ]
 
 #: ``cdr_tar_part.type`` values.
@@ -202,27 +202,6 @@ def lzo_stream(data: bytes, write_sizes: Sequence[int] | npt.NDArray[np.int64]) 
         start = end
     if start != len(data):
         raise ValueError("write_sizes do not add up to the data length")
-
-
-def wav_header(n_frames: int, channels: int = 2, rate: int = 8000) -> bytes:
-    """44-byte RIFF/PCM 16-bit header (what the sniffer's ``ac_file_mix`` writes)."""
-    data_len = n_frames * channels * 2
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF",
-        36 + data_len,
-        b"WAVE",
-        b"fmt ",
-        16,
-        1,
-        channels,
-        rate,
-        rate * channels * 2,
-        channels * 2,
-        16,
-        b"data",
-        data_len,
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -436,7 +415,7 @@ class SpoolWriter:
         pcm = result.stereo_pcm().astype("<i2", copy=False)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as fh:
-            fh.write(wav_header(len(pcm)))
+            fh.write(wav_header(len(pcm), 8000))
             fh.write(np.ascontiguousarray(pcm).data)
         return path
 
