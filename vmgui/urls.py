@@ -3,7 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from vmgui.views import home
+
 urlpatterns = [
+    path("", home, name="home"),
     path("admin/", admin.site.urls),
     path("", include("api.urls")),
     path("", include("accounts.urls")),
