@@ -18,10 +18,11 @@ class BlockedUserMiddleware:
 
     def __call__(self, request):
         # The auth backend already turns a blocked user's session into an anonymous one
-        # (user_can_authenticate); here we give that session its reason and end it.
+        # (user_can_authenticate); here we give that session its reason and end it. A session
+        # whose user the backend accepted is not blocked: no second look-up for it.
         session = getattr(request, "session", None)
         user_id = session.get(SESSION_KEY) if session is not None else None
-        if user_id is not None:
+        if user_id is not None and not request.user.is_authenticated:
             profile = (
                 UserProfile.objects.filter(user_id=user_id)
                 .only("blocked", "blocked_reason")

@@ -27,6 +27,8 @@ __all__ = [
     "PcapReader",
     "global_header",
     "merge",
+    "network_layer",
+    "udp_of",
 ]
 
 LINKTYPE_ETHERNET: Final = 1
@@ -213,7 +215,54 @@ class _Input:
         return memoryview(self.block.data)[lo:hi]
 
 
-_ETH_VLAN: Final = (0x8100, 0x88A8, 0x9100)
+_VLAN_TPIDS: Final = (0x8100, 0x88A8, 0x9100)
+_MPLS: Final = (0x8847, 0x8848)
+
+
+def network_layer(frame: bytes | memoryview, linktype: int) -> tuple[int, int, int | None] | None:
+    """(ethertype, offset of the network header, outer VLAN id) of a captured frame.
+
+    Link types: Ethernet (VLAN/QinQ tags, MPLS labels), Linux cooked (SLL, SLL2), raw IP,
+    BSD/OpenBSD loopback. None for anything else or a truncated frame.
+    """
+    vlan: int | None = None
+    if linktype == LINKTYPE_ETHERNET:
+        if len(frame) < 14:
+            return None
+        ethertype, off = struct.unpack_from(">H", frame, 12)[0], 14
+    elif linktype == 113:  # Linux cooked capture v1
+        if len(frame) < 16:
+            return None
+        ethertype, off = struct.unpack_from(">H", frame, 14)[0], 16
+    elif linktype == 276:  # Linux cooked capture v2
+        if len(frame) < 20:
+            return None
+        ethertype, off = struct.unpack_from(">H", frame, 0)[0], 20
+    elif linktype in (12, 14, 101, 228, 229):  # raw IP
+        if not len(frame):
+            return None
+        return (0x86DD if frame[0] >> 4 == 6 else 0x0800), 0, None
+    elif linktype in (0, 108):  # BSD loopback / OpenBSD loop: 4-byte address family
+        if len(frame) < 5:
+            return None
+        return (0x86DD if frame[4] >> 4 == 6 else 0x0800), 4, None
+    else:
+        return None
+    while ethertype in _VLAN_TPIDS and len(frame) >= off + 4:
+        if vlan is None:
+            vlan = struct.unpack_from(">H", frame, off)[0] & 0x0FFF
+        ethertype = struct.unpack_from(">H", frame, off + 2)[0]
+        off += 4
+    if ethertype in _MPLS:  # pop labels to the bottom of the stack, then guess the version
+        while len(frame) >= off + 4:
+            bottom = frame[off + 2] & 0x01
+            off += 4
+            if bottom:
+                break
+        if len(frame) <= off:
+            return None
+        ethertype = 0x86DD if frame[off] >> 4 == 6 else 0x0800
+    return ethertype, off, vlan
 
 
 def udp_of(
@@ -221,39 +270,15 @@ def udp_of(
 ) -> tuple[bytes, int, bytes, int, memoryview] | None:
     """(source IP bytes, source port, destination IP bytes, destination port, payload).
 
-    Link types: Ethernet (with VLAN tags), Linux cooked (SLL, SLL2), raw IP, BSD loopback.
-    Anything that is not the first fragment of a UDP datagram (or, with ``tcp``, a TCP
+    Link layers as ``network_layer``. Anything that is not the first fragment of a UDP datagram (or, with ``tcp``, a TCP
     segment) over IPv4/IPv6 gives None.
     """
     protocols = (17, 6) if tcp else (17,)
     view = memoryview(frame)
-    if linktype == LINKTYPE_ETHERNET:
-        if len(view) < 14:
-            return None
-        off = 12
-        ethertype = int.from_bytes(view[12:14], "big")
-        while ethertype in _ETH_VLAN and len(view) >= off + 6:
-            off += 4
-            ethertype = int.from_bytes(view[off : off + 2], "big")
-        off += 2
-    elif linktype == 113:  # Linux SLL
-        if len(view) < 16:
-            return None
-        ethertype, off = int.from_bytes(view[14:16], "big"), 16
-    elif linktype == 276:  # Linux SLL2
-        if len(view) < 20:
-            return None
-        ethertype, off = int.from_bytes(view[0:2], "big"), 20
-    elif linktype in (12, 14, 101, 228, 229):  # raw IP
-        if not len(view):
-            return None
-        ethertype, off = (0x86DD if view[0] >> 4 == 6 else 0x0800), 0
-    elif linktype == 0:  # BSD loopback: 4-byte address family in host order
-        if len(view) < 5:
-            return None
-        ethertype, off = (0x86DD if view[4] >> 4 == 6 else 0x0800), 4
-    else:
+    net = network_layer(view, linktype)
+    if net is None:
         return None
+    ethertype, off, _vlan = net
     if ethertype == 0x0800:
         if len(view) < off + 20 or view[off + 9] not in protocols:
             return None

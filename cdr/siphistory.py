@@ -42,7 +42,7 @@ from cdr import schema
 from cdr.codecs import codec_name
 from cdr.media import CallMedia, pcap_files
 from cdr.models import CdrDtmf, CdrRtp
-from cdr.pcap import PcapReader, udp_of
+from cdr.pcap import PcapReader, network_layer, udp_of
 from cdr.spool import KIND_RTP, MediaError, MediaMissing, SpoolFile, SpoolLayout, locate
 
 __all__ = [
@@ -497,51 +497,6 @@ def parse_message(raw: bytes) -> tuple[str, list[tuple[str, str]], str] | None:
 # Packets → transport payloads
 # ---------------------------------------------------------------------------
 
-_VLAN_TPIDS: Final = (0x8100, 0x88A8, 0x9100)
-_MPLS: Final = (0x8847, 0x8848)
-
-
-def _network(frame: bytes, linktype: int) -> tuple[int, bytes, int | None] | None:
-    """(ethertype, network-layer bytes, outer VLAN id) of a captured frame."""
-    vlan: int | None = None
-    if linktype == 1:  # Ethernet
-        if len(frame) < 14:
-            return None
-        ethertype, off = struct.unpack_from(">H", frame, 12)[0], 14
-    elif linktype == 113:  # Linux cooked capture v1
-        if len(frame) < 16:
-            return None
-        ethertype, off = struct.unpack_from(">H", frame, 14)[0], 16
-    elif linktype == 276:  # Linux cooked capture v2
-        if len(frame) < 20:
-            return None
-        ethertype, off = struct.unpack_from(">H", frame, 0)[0], 20
-    elif linktype in (12, 14, 101, 228, 229):  # raw IP
-        if not frame:
-            return None
-        return (0x86DD if frame[0] >> 4 == 6 else 0x0800), frame, None
-    elif linktype in (0, 108):  # BSD loopback / OpenBSD loop: 4-byte address family
-        if len(frame) < 5:
-            return None
-        return (0x86DD if frame[4] >> 4 == 6 else 0x0800), frame[4:], None
-    else:
-        return None
-    while ethertype in _VLAN_TPIDS and len(frame) >= off + 4:
-        if vlan is None:
-            vlan = struct.unpack_from(">H", frame, off)[0] & 0x0FFF
-        ethertype = struct.unpack_from(">H", frame, off + 2)[0]
-        off += 4
-    if ethertype in _MPLS:  # pop labels to the bottom of the stack, then guess the version
-        while len(frame) >= off + 4:
-            bottom = frame[off + 2] & 0x01
-            off += 4
-            if bottom:
-                break
-        if len(frame) <= off:
-            return None
-        ethertype = 0x86DD if frame[off] >> 4 == 6 else 0x0800
-    return ethertype, frame[off:], vlan
-
 
 @dataclass
 class _Datagram:
@@ -931,10 +886,12 @@ class SipExtractor:
         if self.full:
             return
         try:
-            net = _network(bytes(frame), linktype)
+            frame = bytes(frame)
+            net = network_layer(frame, linktype)
             if net is None:
                 return
-            ethertype, buf, vlan = net
+            ethertype, off, vlan = net
+            buf = frame[off:]
             l4 = _ip_payload(ethertype, buf, self.frags)
             if l4 is None:
                 return

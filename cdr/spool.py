@@ -36,7 +36,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 import lz4.block
 import lzallright
@@ -265,58 +265,45 @@ def _peek(chunks: Iterator[bytes], n: int) -> tuple[bytes, Iterator[bytes]]:
     return head, rest()
 
 
-def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """Concatenated gzip members (a flushed sniffer tar), tolerating an unfinished last one."""
-    d = zlib.decompressobj(wbits=47)
-    for chunk in chunks:
-        while chunk:
-            out = d.decompress(chunk)
-            if out:
-                yield out
-            if d.eof:
-                chunk = d.unused_data
-                d = zlib.decompressobj(wbits=47)
-            else:
-                chunk = b""
-    tail = d.flush()
+def _members(
+    chunks: Iterable[bytes], new: Callable[[], Any], errors: tuple[type[Exception], ...], what: str
+) -> Iterator[bytes]:
+    """Decode a stream of concatenated members (gzip, zstd frames, xz streams).
+
+    A flushed sniffer tar is a series of members; the last one may be unfinished while the
+    sniffer still writes it: yield whatever decodes. Corrupt data is a MediaError naming the
+    format.
+    """
+    d = new()
+    try:
+        for chunk in chunks:
+            while chunk:
+                out = d.decompress(chunk)
+                if out:
+                    yield out
+                if d.eof:
+                    chunk = d.unused_data
+                    d = new()
+                else:
+                    chunk = b""
+        tail = d.flush() if hasattr(d, "flush") else b""
+    except errors as exc:
+        raise MediaError(f"corrupt {what} data in the spool ({exc})") from None
     if tail:
         yield tail
 
 
+def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    return _members(chunks, lambda: zlib.decompressobj(wbits=47), (zlib.error,), "gzip")
+
+
 def _unzstd(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """zstd frames; the last may have no end marker (an open sniffer tar): yield what decodes."""
     dctx = zstandard.ZstdDecompressor()
-    d = dctx.decompressobj()
-    for chunk in chunks:
-        while chunk:
-            try:
-                out = d.decompress(chunk)
-            except zstandard.ZstdError as exc:
-                raise MediaError(f"corrupt zstd data in the spool ({exc})") from None
-            if out:
-                yield out
-            if d.eof:
-                chunk = d.unused_data
-                d = dctx.decompressobj()
-            else:
-                chunk = b""
+    return _members(chunks, dctx.decompressobj, (zstandard.ZstdError,), "zstd")
 
 
 def _unxz(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    d = lzma.LZMADecompressor()
-    for chunk in chunks:
-        while chunk:
-            try:
-                out = d.decompress(chunk)
-            except lzma.LZMAError as exc:
-                raise MediaError(f"corrupt xz data in the spool ({exc})") from None
-            if out:
-                yield out
-            if d.eof:
-                chunk = d.unused_data
-                d = lzma.LZMADecompressor()
-            else:
-                chunk = b""
+    return _members(chunks, lzma.LZMADecompressor, (lzma.LZMAError,), "xz")
 
 
 _lzo = lzallright.LZOCompressor()

@@ -281,6 +281,10 @@ def test_it_refuses_snappy_and_corrupt_data_clearly() -> None:
     broken = zstandard.ZstdCompressor().compress(b"hello" * 1000)
     with pytest.raises(MediaError, match="zstd"):
         list(decompress([broken[:8] + b"\xff" * 40]))
+    with pytest.raises(MediaError, match="corrupt gzip data"):
+        list(decompress([b"\x1f\x8b" + b"garbage" * 10]))
+    with pytest.raises(MediaError, match="corrupt xz data"):
+        list(decompress([b"\xfd7zXZ\x00" + b"garbage" * 10]))
     assert b"".join(decompress(iter([b"\x1f\x8b", gzip.compress(b"abc")[2:]]))) == b"abc"
     assert b"".join(decompress([zlib.compress(b"x")])) == zlib.compress(b"x")  # plain
 

@@ -67,3 +67,17 @@ def validate(obj) -> None:
     except ValidationError as exc:
         messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
         raise CommandError(messages) from None
+
+
+def audit_cli_change(object_id: str, **details) -> None:
+    """Audit a permission change made from the shell (face ``cli``)."""
+    from accounts import audit
+    from accounts.models import AuditEvent
+
+    audit.record(
+        AuditEvent.Action.PERMISSION_CHANGE,
+        username="(cli)",
+        face="cli",
+        object_id=object_id,
+        **details,
+    )

@@ -6,10 +6,14 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import audit
 from accounts.flags import FLAGS
-from accounts.management.commands._options import add_common, apply_common, validate
-from accounts.models import RESTRICTION_PARSERS, AuditEvent, VmGroup
+from accounts.management.commands._options import (
+    add_common,
+    apply_common,
+    audit_cli_change,
+    validate,
+)
+from accounts.models import RESTRICTION_PARSERS, VmGroup
 
 
 def group_data(group: VmGroup) -> dict:
@@ -56,11 +60,8 @@ class Command(BaseCommand):
             validate(group)
             created = group.pk is None
             group.save()
-            audit.record(
-                AuditEvent.Action.PERMISSION_CHANGE,
-                username="(cli)",
-                face="cli",
-                object_id=f"group:{group.pk}",
+            audit_cli_change(
+                f"group:{group.pk}",
                 target=name,
                 changed=changed,
                 created=created,
@@ -74,11 +75,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(group_data(group), indent=2))
         elif action == "delete":
             group.delete()
-            audit.record(
-                AuditEvent.Action.PERMISSION_CHANGE,
-                username="(cli)",
-                face="cli",
-                object_id=f"group:{name}",
+            audit_cli_change(
+                f"group:{name}",
                 deleted=True,
             )
             self.stdout.write(f"group {name!r} deleted")

@@ -8,9 +8,13 @@ import sys
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import audit
-from accounts.management.commands._options import add_common, apply_common, validate
-from accounts.models import AuditEvent, UserProfile, VmGroup
+from accounts.management.commands._options import (
+    add_common,
+    apply_common,
+    audit_cli_change,
+    validate,
+)
+from accounts.models import UserProfile, VmGroup
 from accounts.permissions import effective
 
 
@@ -83,11 +87,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(user_data(user), indent=2))
         elif action == "delete":
             user.delete()
-            audit.record(
-                AuditEvent.Action.PERMISSION_CHANGE,
-                username="(cli)",
-                face="cli",
-                object_id=f"user:{username}",
+            audit_cli_change(
+                f"user:{username}",
                 deleted=True,
             )
             self.stdout.write(f"user {username!r} deleted")
@@ -142,11 +143,8 @@ class Command(BaseCommand):
         changed = apply_common(profile, options, inherit=True)
         validate(profile)
         profile.save()
-        audit.record(
-            AuditEvent.Action.PERMISSION_CHANGE,
-            username="(cli)",
-            face="cli",
-            object_id=f"user:{user.pk}",
+        audit_cli_change(
+            f"user:{user.pk}",
             target=username,
             changed=changed,
             created=created,
