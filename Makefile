@@ -27,7 +27,7 @@ help:
 	@echo "make test         test-sqlite and test-mysql (fails if either fails)"
 	@echo "make test-sqlite  pytest against SQLite (PYTEST_ARGS=... passed to pytest)"
 	@echo "make test-mysql   pytest against a private MariaDB (or \$$VMGUI_TEST_MYSQL_URL)"
-	@echo "make lint / fmt   ruff check + format check / apply formatting and fixes"
+	@echo "make lint / fmt   ruff check + format check + import-layer contracts / apply formatting and fixes"
 	@echo "make bench        benchmarks (python -m bench)"
 	@echo "make clean        stop and remove the test MariaDB and test SQLite files"
 
@@ -96,6 +96,7 @@ test-mysql: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 fmt: venv
 	$(VENV)/bin/ruff format .

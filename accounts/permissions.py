@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from accounts.flags import FLAGS, RESTRICTIVE, check_flag_name
 from accounts.models import RESTRICTION_PARSERS, UserProfile
-from cdr.restrictions import CdrScope
+from cdr.query.scope import CdrScope
 
 
 class PermissionRefused(Exception):

@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from accounts import audit, throttle
 from accounts.models import AuditEvent, UserProfile
 from accounts.permissions import effective, load_profile
-from cdr.restrictions import CdrScope
+from cdr.query.scope import CdrScope
 
 # Hashing a dummy password when the user does not exist keeps the answer time the same
 # whether or not the user name is known.
@@ -142,7 +142,7 @@ def ensure_not_blocked(user) -> None:
 
 
 def scope_for(user) -> CdrScope:
-    """The CDR rows a user may see. The one function every face asks (see cdr.restrictions).
+    """The CDR rows a user may see. The one function every face asks (see cdr.query.scope).
 
     Computed by accounts.permissions from the user's group and overrides; None (anonymous API
     use with authorization disabled) is unrestricted.

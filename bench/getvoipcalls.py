@@ -58,10 +58,10 @@ def main() -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from api.legacy_cdr import voip_calls_filter
+    from api.legacy.tasks_cdr import voip_calls_filter
     from bench import data
-    from cdr.query import _ordered, cdr_queryset, row_columns
-    from cdr.restrictions import CdrScope
+    from cdr.query.engine import _ordered, cdr_queryset, row_columns
+    from cdr.query.scope import CdrScope
 
     if data.row_count() != rows:
         print(f"generating {rows} CDRs ...", flush=True)

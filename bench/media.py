@@ -4,14 +4,14 @@ Run: ``.venv/bin/python -m bench.media`` (add ``--quick`` for smaller inputs). R
 stdout as a small table; docs/benchmarks.md ("Media") records a run and the command.
 
 1. **Merge**: two 100 MB RTP legs (densely interleaved: a packet of each leg every 20 ms, the
-   worst case for a merge) with ``cdr.pcap.merge`` and with ``mergecap -F pcap`` (Wireshark),
+   worst case for a merge) with ``cdr.media.pcap.merge`` and with ``mergecap -F pcap`` (Wireshark),
    same inputs, same run, both writing a file. Target: within 2× of mergecap.
 2. **Decode**: a one-hour stereo G.711 call (the demo generator's RTP pcap, 360,000 packets)
-   decoded by ``cdr.audio.decode_call`` and written as WAV, as a multiple of real time.
+   decoded by ``cdr.media.audio.decode_call`` and written as WAV, as a multiple of real time.
    Target: ≥ 300×.
 3. **Download memory**: a 500 MB call (SIP pcap + RTP pcap, the RTP LZO-compressed inside an
    uncompressed per-minute tar like the sniffer's default) streamed through
-   ``cdr.media.open_readers`` + ``cdr.pcap.merge`` in a fresh process; peak RSS growth over the
+   ``cdr.media.service.open_readers`` + ``cdr.media.pcap.merge`` in a fresh process; peak RSS growth over the
    process's baseline after imports. Target: < 64 MB.
 """
 
@@ -53,7 +53,7 @@ def synthetic_pcap(path: Path, size_mb: float, t0_us: int, step_us: int = 20_000
 
 
 def bench_merge(work: Path, size_mb: float) -> dict:
-    from cdr.pcap import PcapReader, merge
+    from cdr.media.pcap import PcapReader, merge
 
     a, b = work / "leg_a.pcap", work / "leg_b.pcap"
     n = synthetic_pcap(a, size_mb, 1_795_000_000_000_000)
@@ -90,9 +90,9 @@ def bench_merge(work: Path, size_mb: float) -> dict:
 
 
 def bench_decode(work: Path, seconds: float) -> dict:
-    from cdr.audio import decode_call, write_audio
     from cdr.demo.pcapgen import CallSpec, generate_call
     from cdr.demo.signals import SignalSpec
+    from cdr.media.audio import decode_call, write_audio
 
     spec = CallSpec(
         call_id="bench-decode@vmgui",
@@ -155,9 +155,9 @@ def _download_child(sip: str, tar: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vmgui.settings")
     django.setup()  # the web process has Django loaded too: part of the baseline
 
-    from cdr.media import open_readers
-    from cdr.pcap import merge
-    from cdr.spool import SpoolFile
+    from cdr.media.pcap import merge
+    from cdr.media.service import open_readers
+    from cdr.media.spool import SpoolFile
 
     base = _hwm_kb()
     files = [
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(tmp)
         m = bench_merge(work, merge_mb)
         print(f"merge: 2 x {merge_mb} MB, {m['packets']} packets")
-        print(f"  cdr.pcap.merge      {m['ours_s']:.2f} s")
+        print(f"  cdr.media.pcap.merge      {m['ours_s']:.2f} s")
         if "mergecap_s" in m:
             print(f"  mergecap -F pcap    {m['mergecap_s']:.2f} s")
             print(f"  ratio ours/mergecap {m['ours_s'] / m['mergecap_s']:.2f} (target <= 2)")

@@ -37,7 +37,7 @@ ORDER = ("-calldate",)  # the GUI's CDR list: newest first
 
 def _filters(end: dt.datetime):
     """(label, CdrFilter, sql.php fields) of the typical listings ending at ``end``."""
-    from cdr.query import CdrFilter
+    from cdr.query.engine import CdrFilter
 
     result = []
     for extra_label, extra, fields in (
@@ -80,10 +80,11 @@ def main(argv: list[str] | None = None) -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from api import legacy_sql_listing
+    from api.legacy import sql_listing
     from bench.data import DAYS, START, generate, row_count
-    from cdr import query, schema
-    from cdr.restrictions import CdrScope
+    from cdr import schema
+    from cdr.query import engine as query
+    from cdr.query.scope import CdrScope
 
     if row_count() != args.rows:
         start = time.perf_counter()
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generated {args.rows} rows in {time.perf_counter() - start:.1f} s")
     schema.clear_cache()
     settings.API_DISABLE_AUTH = True  # anonymous requests: no login in the measured path
-    logging.getLogger("api.legacy_sql").setLevel(logging.WARNING)  # one INFO line per request
+    logging.getLogger("api.legacy.sql_php").setLevel(logging.WARNING)  # one INFO line per request
     settings.ALLOWED_HOSTS = ["testserver"]
     client = Client()
     scope = CdrScope.unrestricted()
@@ -100,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         version = cursor.fetchone()[0]
     if "VMGUI_BENCH_TOTAL_BUDGET_MS" in os.environ:  # try another budget for the count
         settings.SQL_TOTAL_BUDGET_MS = int(os.environ["VMGUI_BENCH_TOTAL_BUDGET_MS"])
-    budget = getattr(settings, "SQL_TOTAL_BUDGET_MS", legacy_sql_listing.TOTAL_BUDGET_MS)
+    budget = getattr(settings, "SQL_TOTAL_BUDGET_MS", sql_listing.TOTAL_BUDGET_MS)
     print(
         f"MariaDB {version}, {row_count()} rows in cdr; median of {args.runs} runs, ms; "
         f"total budget {budget} ms"

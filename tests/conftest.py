@@ -25,8 +25,9 @@ from cdr.ddl import SchemaOptions, create_schema
 # Fast hashing in tests only: the production hasher is deliberately slow.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-SHARED_DIR = Path(os.environ.get("VMGUI_SHARED_DIR", settings.BASE_DIR.parent / "shared"))
-FIXTURE_DIR = SHARED_DIR / "fixtures" / "sniffer-2026.04.0"
+# The real sniffer's output, committed with the tests (tests/fixtures/README.md).
+FIXTURES_ROOT = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_DIR = FIXTURES_ROOT / "sniffer-2026.04.0"
 
 # The schema every test starts with: the sniffer's defaults (IPv4 int columns, ms precision,
 # daily partitions). Test rows use dates from 2026-11-20 to 2026-12-04, inside these partitions.

@@ -24,8 +24,8 @@ from django.test import Client, override_settings
 
 from accounts.services import profile_of
 from cdr.models import Sensor
-from cdr.simulator import CallPool, ManagerSimulator
-from tests.test_media_support import PASSWORD, media_user, tone_spec, write_calls
+from cdr.sensors.simulator import CallPool, ManagerSimulator
+from tests.cdr.media.test_media_support import PASSWORD, media_user, tone_spec, write_calls
 
 MEDIA = (
     "can_cdr",
@@ -58,7 +58,7 @@ def world(db, tmp_path):
     ]
     with override_settings(SPOOL_DIR=tmp_path):
         calls = write_calls(tmp_path, specs, wav=True, db=False)
-        from tests.test_media_support import insert_cdr
+        from tests.cdr.media.test_media_support import insert_cdr
 
         ids = {
             "A": insert_cdr(calls[0].spec, calls[0].result, calls[0].files, id_sensor=1),

@@ -65,7 +65,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The sniffer's spool root (per-call pcaps, graphs, audio).
 SPOOL_DIR = Path(env_str("VMGUI_SPOOL_DIR", str(DATA_DIR / "spool")))
 
-# Call media (cdr.spool / cdr.media; docs/media.md). The sniffer's secondary spool
+# Call media (cdr.media.spool / cdr.media.service; docs/media.md). The sniffer's secondary spool
 # (spooldir_2, cdr_next.spool_index = 1) and its per-type roots (spooldir_rtp, ...).
 SPOOL_DIR_2 = env_str("VMGUI_SPOOL_DIR_2", "")
 SPOOL_TYPE_DIRS = {
@@ -97,7 +97,7 @@ API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
 VM_VERSION = "2026.04.0-vmgui"
 
 
-# Sensors' manager port: active calls, pausing (cdr.manager, cdr.sensors; docs/active-calls.md).
+# Sensors' manager port: active calls, pausing (cdr.sensors.manager, cdr.sensors.registry; docs/active-calls.md).
 def _env_seconds(
     name: str, default: float, *, minimum: float = 0.05, maximum: float = 600
 ) -> float:

@@ -8,6 +8,6 @@ from vmgui.views import home
 urlpatterns = [
     path("", home, name="home"),
     path("admin/", admin.site.urls),
-    path("", include("api.urls")),
+    path("", include("api.legacy.urls")),
     path("", include("accounts.urls")),
 ]

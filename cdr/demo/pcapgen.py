@@ -36,13 +36,13 @@ import dpkt
 import numpy as np
 import numpy.typing as npt
 
-from cdr.codecs import (
+from cdr.demo.signals import DTMF_EVENT_CODES, SAMPLE_RATE, SignalSpec
+from cdr.media.codecs import (
     PAYLOAD_PCMA,
     PAYLOAD_PCMU,
     g711_decode,
     g711_encode,
 )
-from cdr.demo.signals import DTMF_EVENT_CODES, SAMPLE_RATE, SignalSpec
 
 __all__ = [
     "CallResult",

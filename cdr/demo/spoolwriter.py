@@ -59,8 +59,8 @@ import numpy as np
 import numpy.typing as npt
 import zstandard
 
-from cdr.codecs import wav_header
 from cdr.demo.pcapgen import CallResult, CallSpec, file_flags
+from cdr.media.codecs import wav_header
 
 __all__ = [
     "CDR_TAR_PART_GRAPH",

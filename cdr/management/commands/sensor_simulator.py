@@ -1,7 +1,7 @@
 """``manage.py sensor_simulator``: a fake sniffer manager port with live-looking calls.
 
 For the demo (``make run`` starts it on 127.0.0.1:5029 next to gunicorn) and for trying the
-active-calls tasks without a sniffer. See cdr/simulator.py and docs/active-calls.md.
+active-calls tasks without a sniffer. See cdr/sensors/simulator.py and docs/active-calls.md.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from cdr import schema
-from cdr.manager import AesConfig
 from cdr.models import Sensor
-from cdr.simulator import CallPool, ManagerSimulator
+from cdr.sensors.manager import AesConfig
+from cdr.sensors.simulator import CallPool, ManagerSimulator
 
 
 def _sensor_ids(text: str | None, host: str, port: int) -> list[int]:
@@ -163,7 +163,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--aes-key/--aes-iv: {exc}") from None
         if options["aes"]:
-            from cdr.sensors import ManagerKeyError, manager_aes
+            from cdr.sensors.registry import ManagerKeyError, manager_aes
 
             try:
                 aes = manager_aes()

@@ -1,0 +1,228 @@
+"""sql.php's CDR tasks: LISTING (module CDR), TOTAL and LISTING of module CDR_stats.
+
+Parameters are translated by api.legacy.sql_filters; rows come from the CDR query engine with
+the caller's scope. A task returns a payload dict (the view wraps it in JSON) or, for
+``limit=-1`` and other large pages, a StreamingHttpResponse that writes the JSON row by row.
+
+``total``: a COUNT(*) over weeks of a large table costs many times the page itself
+(docs/benchmarks.md, "sql.php total"), so like the old GUI the total may be deferred: the
+page answers ``"deferTotal": true`` with a provisional total (enough for the pager to offer
+a next page) and the client asks ``task=TOTAL`` for the exact count. When it happens is in
+``total_for`` and docs/legacy-sql.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import StreamingHttpResponse
+
+from accounts.services import ApiPrincipal
+from api.legacy.params import ParamError, bool_value, is_blank, parse_loose_json
+from api.legacy.sql_filters import Page, listing_filter, order_of, page_of
+from api.legacy.tasks_cdr import voip_call_row
+from cdr.query import engine as query
+from cdr.query.engine import CdrFilter
+from cdr.query.rows import scaled
+
+logger = logging.getLogger("api.legacy.sql_php")
+
+# Pages up to this many rows are built in memory; larger ones (and limit=-1) are streamed.
+STREAM_ABOVE = 1000
+
+STREAM_FAILED = "the listing was cut short by a server error (the server log has the details)"
+
+
+def listing_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One engine row in sql.php's LISTING shape (the GUI's column names, JSON numbers)."""
+    shared = voip_call_row(row)  # the same values and display conversions as api.php
+    # api.php's names for two of them; sql.php clients read ID / cdr_ID / fbasename.
+    shared.pop("cdrId", None)
+    shared.pop("callId", None)
+    out = {"ID": row.get("ID"), "cdr_ID": row.get("ID"), **shared}
+    out["fbasename"] = row.get("fbasename")
+    for side in ("a", "b"):
+        out[f"{side}_rtcp_maxjitter"] = row.get(f"{side}_rtcp_maxjitter")
+        out[f"{side}_rtcp_avgjitter"] = scaled(row.get(f"{side}_rtcp_avgjitter_mult10"), 10)
+        out[f"{side}_rtcp_maxfr"] = row.get(f"{side}_rtcp_maxfr")
+        out[f"{side}_rtcp_avgfr"] = scaled(row.get(f"{side}_rtcp_avgfr_mult10"), 10)
+    return out
+
+
+def _flag(fields: dict[str, Any], name: str) -> bool | None:
+    value = fields.get(name)
+    return None if is_blank(value) else bool_value(value, name)
+
+
+def total_for(f: CdrFilter, principal: ApiPrincipal, defer: bool | None) -> int | None:
+    """The exact total, or None when it is deferred.
+
+    ``deferTotal=1`` from the client always defers, ``deferTotal=0`` always counts. Without
+    it the count runs under a time budget (settings.SQL_TOTAL_BUDGET_MS, MySQL's own
+    statement timeout): exact when cheap, deferred when the server would need longer.
+    """
+    if defer is True:
+        return None
+    if defer is False:
+        return query.count(f, principal.scope)
+    budget = settings.SQL_TOTAL_BUDGET_MS
+    return query.count_within(f, principal.scope, budget)
+
+
+def _provisional(page: Page, shown: int, more: bool) -> int:
+    """A deferred total: the rows up to this page, plus one when another row exists."""
+    return page.offset + shown + (1 if more else 0)
+
+
+def listing(
+    fields: dict[str, Any], principal: ApiPrincipal, *, require_date: bool = True
+) -> dict[str, Any] | StreamingHttpResponse:
+    """task=LISTING&module=CDR (and the admin.php deep link, which needs no date)."""
+    f = listing_filter(fields, require_date=require_date)
+    head = {"success": True, "deferTotal": False, "_vm_version": settings.VM_VERSION}
+    if _flag(fields, "suppress_results"):
+        return {**head, "total": query.count(f, principal.scope), "results": []}
+    page, order = page_of(fields), order_of(fields)
+    if page.limit is None:
+        # Every row is streamed: the total is counted on the way, exact and free.
+        return _streamed(f, principal, page, order, head, total=None, provisional=False)
+    total = total_for(f, principal, _flag(fields, "deferTotal"))
+    head["deferTotal"] = total is None
+    if page.limit <= STREAM_ABOVE:
+        extra = 1 if total is None else 0  # one row more tells whether a next page exists
+        rows = query.fetch_rows(
+            f, principal.scope, order=order, offset=page.offset, limit=page.limit + extra
+        )
+        more = len(rows) > page.limit
+        rows = rows[: page.limit]
+        if total is None:
+            total = _provisional(page, len(rows), more)
+        return {**head, "total": total, "results": [listing_row(r) for r in rows]}
+    return _streamed(f, principal, page, order, head, total=total, provisional=total is None)
+
+
+def _streamed(
+    f: CdrFilter,
+    principal: ApiPrincipal,
+    page: Page,
+    order: list[str],
+    head: dict[str, Any],
+    *,
+    total: int | None,
+    provisional: bool,
+) -> StreamingHttpResponse:
+    """The listing as a streamed JSON document (see ``_write``)."""
+    extra = 1 if provisional and page.limit is not None else 0
+    limit = None if page.limit is None else page.limit + extra
+    rows = query.iter_rows(f, principal.scope, order=order, offset=page.offset, limit=limit)
+    if total is not None:
+        head = {**head, "total": total}
+
+    def final_total(shown: int, more: bool) -> int:
+        if provisional:
+            return _provisional(page, shown, more)
+        if shown or not page.offset:
+            return page.offset + shown  # every row from the offset on was streamed
+        return query.count(f, principal.scope)  # the offset was past the end
+
+    body = _write(head, rows, page.limit, None if total is not None else final_total)
+    return StreamingHttpResponse(body, content_type="application/json")
+
+
+def _write(
+    head: dict[str, Any],
+    rows: Iterable[dict],
+    limit: int | None,
+    final_total: Callable[[int, bool], int] | None,
+) -> Iterator[str]:
+    """``head`` + ``"results": [...]`` written incrementally, in chunks of about 64 KiB.
+
+    ``final_total(shown, more)``, when given, adds ``"total"`` after the rows. A failure
+    while streaming cannot change the HTTP status any more: the document is closed with
+    ``"success": false`` and an ``error`` after the rows (JSON readers keep the last value
+    of a repeated key), and the failure is logged.
+    """
+    encoder = DjangoJSONEncoder(separators=(",", ":"))
+    buffer = [encoder.encode(head)[:-1] + ',"results":[']
+    size, shown, more = 0, 0, False
+    try:
+        for row in rows:
+            if limit is not None and shown >= limit:
+                more = True
+                break
+            text = ("," if shown else "") + encoder.encode(listing_row(row))
+            buffer.append(text)
+            size += len(text)
+            shown += 1
+            if size >= 65536:
+                yield "".join(buffer)
+                buffer, size = [], 0
+        tail = "]"
+        if final_total is not None:
+            tail += f',"total":{int(final_total(shown, more))}'
+        yield "".join(buffer) + tail + "}"
+    except Exception:
+        logger.exception("sql.php listing failed while streaming")
+        error = {"type": "internal", "descr": STREAM_FAILED}
+        yield "".join(buffer) + '],"success":false,"error":' + json.dumps(error) + "}"
+
+
+def total(fields: dict[str, Any], principal: ApiPrincipal) -> dict[str, Any]:
+    """task=TOTAL: the exact number of calls of the same filters (never deferred)."""
+    f = listing_filter(fields)
+    return {"success": True, "total": query.count(f, principal.scope)}
+
+
+# group_by values clients send → the engine's group names (cdr.query.engine.GROUPS).
+GROUP_NAMES = {
+    "lastsipresponse": "lastSIPresponse",
+    "lastsipresponsenum": "lastSIPresponse",
+    "sipresponse": "lastSIPresponse",
+    "sensor": "sensor",
+    "sensors": "sensor",
+    "id_sensor": "sensor",
+    "sensor_id": "sensor",
+    "fsensor_id": "sensor",
+}
+
+
+def group_names(value: Any) -> list[str]:
+    """``group_by``: one name, a comma list or a JSON list; default: last SIP response."""
+    if is_blank(value):
+        return ["lastSIPresponse"]
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            value = parse_loose_json(value, "group_by")
+    items = value if isinstance(value, list) else str(value).split(",")
+    groups: list[str] = []
+    for item in items:
+        name = str(item).strip()
+        if not name:
+            continue
+        group = GROUP_NAMES.get(name.lower())
+        if group is None:
+            raise ParamError(
+                f"group_by: cannot group by {name[:40]!r} (use lastSIPresponse and/or id_sensor)"
+            )
+        if group not in groups:
+            groups.append(group)
+    return groups or ["lastSIPresponse"]
+
+
+def stats(fields: dict[str, Any], principal: ApiPrincipal) -> dict[str, Any]:
+    """task=LISTING&module=CDR_stats: counts per group (cnt_all, cnt_ok) over the filters."""
+    f = listing_filter(fields)
+    rows = query.aggregate(f, principal.scope, group_names(fields.get("group_by")))
+    return {
+        "success": True,
+        "total": len(rows),
+        "_vm_version": settings.VM_VERSION,
+        "results": rows,
+    }

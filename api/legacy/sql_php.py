@@ -1,0 +1,175 @@
+"""/php/model/sql.php (the old GUI's "CDR HTTP API") and the /admin.php deep link.
+
+A thin adapter: read the fields from any transport (api.legacy.params) → pick the handler by
+``module``/``task`` → authenticate by session (api.legacy.sql_session) → run the task
+(api.legacy.sql_listing, on the CDR query engine with the caller's scope). Every answer is
+JSON with HTTP 200 (the admin.php deep link may redirect a browser to the login page);
+never a traceback. Behaviour and every choice: docs/legacy-sql.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.permissions import PermissionRefused, require_flag
+from accounts.services import AuthRefused
+from api.legacy import sql_listing as tasks
+from api.legacy.dates import DateParamError
+from api.legacy.params import ParamError, params_object, request_fields
+from api.legacy.sql_session import NoSession, bypass_login, session_principal, wants_html
+from cdr.query.engine import QueryError
+from cdr.query.ipfilter import IPFilterError
+
+logger = logging.getLogger("api.legacy.sql_php")
+
+INTERNAL_ERROR = "internal error while answering the request (the server log has the details)"
+# Errors whose message is written for the client, and the error type they answer.
+USER_ERRORS = (ParamError, DateParamError, QueryError, IPFilterError)
+
+Answer = dict[str, Any] | HttpResponseBase
+Handler = Callable[[HttpRequest, dict[str, Any]], Answer]
+
+
+class SqlError(Exception):
+    """A refusal of sql.php with an error type and a user-facing reason."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def failure(kind: str, reason: str) -> JsonResponse:
+    """The error envelope: ``error.type``/``error.descr`` (the GUI's JS) and ``errors.reason``
+    (api.php's shape, which clients written for both read)."""
+    return JsonResponse(
+        {"success": False, "error": {"type": kind, "descr": reason}, "errors": {"reason": reason}}
+    )
+
+
+def no_session() -> JsonResponse:
+    """Missing or expired session, exactly as the old GUI answers it."""
+    return JsonResponse({"success": False, "error": {"type": "no_session"}})
+
+
+def _cdr_task(task: Callable) -> Handler:
+    """A CDR task run as the session's principal, who needs the can_cdr permission."""
+
+    def handler(request: HttpRequest, fields: dict[str, Any]) -> Answer:
+        principal = session_principal(request)
+        require_flag(principal.user, "can_cdr", "reading CDRs")
+        logger.info("sql.php %s by %s", task.__name__, principal.username)
+        return task(fields, principal)
+
+    return handler
+
+
+# (task, module) in lower case → handler; bypass_login answers whatever the task.
+HANDLERS: dict[tuple[str, str], Handler] = {
+    ("listing", "cdr"): _cdr_task(tasks.listing),
+    ("total", "cdr"): _cdr_task(tasks.total),
+    ("total", ""): _cdr_task(tasks.total),
+    ("listing", "cdr_stats"): _cdr_task(tasks.stats),
+}
+SUPPORTED = (
+    "module=bypass_login, task=LISTING&module=CDR, task=TOTAL, task=LISTING&module=CDR_stats"
+)
+
+
+def _lower(fields: dict[str, Any], name: str) -> str:
+    value = fields.get(name)
+    return value.strip().lower() if isinstance(value, str) else ""
+
+
+def handler_for(fields: dict[str, Any]) -> Handler:
+    """The handler of the request's module/task (case-insensitive), or SqlError."""
+    module, task = _lower(fields, "module"), _lower(fields, "task")
+    if module == "bypass_login":
+        return bypass_login
+    handler = HANDLERS.get((task, module))
+    if handler is None:
+        asked = f"task={fields.get('task')!s:.40} module={fields.get('module')!s:.40}"
+        raise SqlError("params", f"unsupported request ({asked}); supported: {SUPPORTED}")
+    return handler
+
+
+def _as_response(answer: Answer) -> HttpResponseBase:
+    return answer if isinstance(answer, HttpResponseBase) else JsonResponse(answer)
+
+
+def answer(request: HttpRequest, run: Callable[[], Answer]) -> HttpResponseBase:
+    """Run ``run`` and turn every outcome into sql.php's JSON (never a traceback)."""
+    try:
+        return _as_response(run())
+    except NoSession:
+        return no_session()
+    except SqlError as exc:
+        kind, reason = exc.kind, exc.reason
+    except AuthRefused as exc:
+        kind, reason = "login", exc.reason
+    except PermissionRefused as exc:
+        kind, reason = "permission", exc.reason
+    except USER_ERRORS as exc:
+        kind, reason = "params", str(exc)
+    except Exception:
+        logger.exception("sql.php failed")
+        return failure("internal", INTERNAL_ERROR)
+    logger.info("sql.php refused (%s): %s", kind, reason)
+    return failure(kind, reason)
+
+
+def _run_sql(request: HttpRequest) -> Answer:
+    if request.method not in ("GET", "POST"):
+        raise SqlError("params", f"method {request.method} is not supported; use GET or POST")
+    fields = request_fields(request)
+    return handler_for(fields)(request, fields)
+
+
+@csrf_exempt
+def sql_php(request: HttpRequest) -> HttpResponseBase:
+    """/php/model/sql.php: bypass_login, LISTING (CDR, CDR_stats) and TOTAL."""
+    return answer(request, lambda: _run_sql(request))
+
+
+def deep_link_fields(request: HttpRequest) -> dict[str, Any]:
+    """``cdr_filter`` of the deep link: a JavaScript-style object of LISTING fields."""
+    raw = request.GET.get("cdr_filter")
+    if raw is None or not raw.strip():
+        raise SqlError(
+            "params",
+            'admin.php needs cdr_filter, e.g. /admin.php?cdr_filter={fcallid:"abc123"} '
+            "(the browser GUI itself is not served yet)",
+        )
+    return params_object(raw, "cdr_filter") or {}
+
+
+def _run_deep_link(request: HttpRequest) -> Answer:
+    fields = deep_link_fields(request)
+    return _cdr_task(deep_link_listing)(request, fields)
+
+
+def deep_link_listing(fields: dict[str, Any], principal) -> Answer:
+    """The CDR list of the deep link's filters (no date needed: a Call-ID is enough)."""
+    return tasks.listing(fields, principal, require_date=False)
+
+
+def admin_php(request: HttpRequest) -> HttpResponse | HttpResponseBase:
+    """/admin.php?cdr_filter={...}: the GUI's CDR list with those filters, as JSON for now.
+
+    Without a session a browser is sent to the login page and comes back here after it;
+    a script gets the no_session error.
+    """
+    try:
+        session_principal(request)
+    except NoSession:
+        if wants_html(request):
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        return no_session()
+    return answer(request, lambda: _run_deep_link(request))

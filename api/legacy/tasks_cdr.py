@@ -1,0 +1,236 @@
+"""api.php's CDR tasks: getVoipCalls and listCdrIds.
+
+This module only translates: request params → ``cdr.query.engine.CdrFilter`` (the one query engine,
+run with the caller's ``CdrScope``) and engine rows → api.php's row shape. No filter logic
+lives here. The choices the spec leaves open are listed in docs/legacy-api.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+
+from accounts.permissions import require_flag
+from accounts.services import ApiPrincipal
+from api.legacy.dates import format_datetime, parse_datetime_param
+from api.legacy.params import (
+    ParamError,
+    bool_value,
+    int_list,
+    int_value,
+    is_blank,
+    text_list,
+    text_value,
+)
+from cdr.query import engine as query
+from cdr.query.engine import CdrFilter
+from cdr.query.rows import codec_name, number, received_packets, scaled
+
+LIST_CDR_IDS_DEFAULT_SIZE = 100
+
+
+def _given(params: dict[str, Any], *names: str) -> tuple[str, Any] | None:
+    """The first of ``names`` present in params with a non-blank value, as (name, value)."""
+    for name in names:
+        value = params.get(name)
+        if not is_blank(value):
+            return name, value
+    return None
+
+
+def _date(params: dict[str, Any], *names: str, end_of_day: bool = False) -> dt.datetime | None:
+    """The first given date parameter of ``names``, parsed (None when none is given)."""
+    found = _given(params, *names)
+    if found is None:
+        return None
+    name, value = found
+    return parse_datetime_param(value, f"params.{name}", end_of_day=end_of_day)
+
+
+def _patterns(value: Any, name: str) -> list[str]:
+    """One pattern, or a list of patterns (matched with OR)."""
+    items = value if isinstance(value, list) else [value]
+    return [text_value(item, name) for item in items if not is_blank(item)]
+
+
+def _numbers(f: CdrFilter, params: dict[str, Any]) -> None:
+    """caller / called / msisdn → the filter's number patterns (see docs: msisdn)."""
+    caller = _given(params, "caller")
+    called = _given(params, "called")
+    if caller:
+        f.caller = _patterns(caller[1], "params.caller")
+    if called:
+        f.called = _patterns(called[1], "params.called")
+    msisdn = _given(params, "msisdn")
+    if msisdn is None:
+        return
+    value = msisdn[1]
+    if isinstance(value, bool) or str(value).strip().lower() in ("true", "false"):
+        # Flag form: msisdn=true combines the given caller and called with OR.
+        f.numbers_or = bool_value(value, "params.msisdn")
+        return
+    if caller or called:
+        raise ParamError(
+            "params.msisdn matches a number as caller OR called by itself; "
+            "do not combine it with caller/called (or send msisdn:true to OR them)"
+        )
+    numbers = _patterns(value, "params.msisdn")
+    f.caller, f.called, f.numbers_or = numbers, list(numbers), True
+
+
+def _int_param(params: dict[str, Any], name: str, default: int) -> int:
+    value = params.get(name)
+    return default if is_blank(value) else int_value(value, f"params.{name}", minimum=0)
+
+
+def _sensors(value: Any) -> list[int | None]:
+    ids = int_list(value, "params.id_sensor", minimum=-1)
+    return [None if i == -1 else i for i in ids]
+
+
+def header_names(value: Any) -> list[str]:
+    """customHeaders: a comma list (or a list) of names, de-duplicated case-insensitively."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for name in text_list(value, "params.customHeaders"):
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            names.append(name)
+    return names
+
+
+def voip_calls_filter(params: dict[str, Any], *, require_start: bool = True) -> CdrFilter:
+    """Translate getVoipCalls params into a CdrFilter (customHeaders is not a filter)."""
+    f = CdrFilter()
+    f.date_from = _date(params, "startTime")
+    if f.date_from is None and require_start:
+        raise ParamError(
+            "params.startTime is required (calls that started at or after it), "
+            'e.g. {"startTime":"2024-01-01"}'
+        )
+    # endTime: sent by some clients for the upper bound; startTimeTo wins when both are given.
+    f.date_to = _date(params, "startTimeTo", "endTime", end_of_day=True)
+    f.callend_to = _date(params, "callEnd", end_of_day=True)
+    _numbers(f, params)
+    call_id = _given(params, "callId")
+    if call_id:
+        f.call_ids = _patterns(call_id[1], "params.callId")
+    cdr_id = _given(params, "cdrId")
+    if cdr_id:
+        f.cdr_ids = int_list(cdr_id[1], "params.cdrId", minimum=1)
+    sensor = _given(params, "id_sensor")
+    if sensor:
+        f.sensors = _sensors(sensor[1])
+    connected = _given(params, "onlyConnected")
+    if connected:
+        f.only_connected = bool_value(connected[1], "params.onlyConnected")
+    return f
+
+
+def voip_call_row(row: dict[str, Any], headers: Sequence[str] = ()) -> dict[str, Any]:
+    """One engine row (cdr.query.rows) in api.php's getVoipCalls shape: JSON numbers, fixed dates."""
+    get = row.get
+    out: dict[str, Any] = {
+        "cdrId": get("ID"),
+        "ID": get("ID"),
+        "calldate": format_datetime(get("calldate")),
+        "callend": format_datetime(get("callend")),
+        "duration": number(get("duration")),
+        "connect_duration": number(get("connect_duration")),
+        "progress_time": number(get("progress_time")),
+        "first_rtp_time": number(get("first_rtp_time")),
+        "caller": get("caller"),
+        "callername": get("callername"),
+        "caller_domain": get("caller_domain"),
+        "called": get("called"),
+        "called_domain": get("called_domain"),
+        "callId": get("fbasename"),
+        "sipcallerip": get("sipcallerip"),
+        "sipcallerport": get("sipcallerport"),
+        "sipcalledip": get("sipcalledip"),
+        "sipcalledport": get("sipcalledport"),
+        "id_sensor": get("id_sensor"),
+        "sensorname": get("sensorname"),
+        "vlan": get("vlan"),
+        "lastSIPresponseNum": get("lastSIPresponseNum"),
+        "lastSIPresponse": get("lastSIPresponse"),
+        "reason_sip_cause": get("reason_sip_cause"),
+        "reason_q850_cause": get("reason_q850_cause"),
+        "whohanged": get("whohanged"),
+        "bye": get("bye"),
+        "a_ua": get("a_ua"),
+        "b_ua": get("b_ua"),
+    }
+    for side in ("a", "b"):
+        payload = get(f"{side}_payload")
+        out[f"{side}_payload"] = payload
+        out[f"{side}_codec"] = codec_name(payload)
+        out[f"{side}_received"] = received_packets(get(f"{side}_received"))
+        out[f"{side}_lost"] = get(f"{side}_lost")
+        out[f"{side}_packet_loss_perc"] = scaled(get(f"{side}_packet_loss_perc_mult1000"), 1000)
+        out[f"{side}_avgjitter"] = scaled(get(f"{side}_avgjitter_mult10"), 10)
+        out[f"{side}_maxjitter"] = get(f"{side}_maxjitter")
+        for mos in ("f1", "f2", "adapt"):
+            out[f"{side}_mos_{mos}"] = scaled(get(f"{side}_mos_{mos}_mult10"), 10)
+        out[f"{side}_mos_min"] = scaled(get(f"{side}_mos_min_mult10"), 10)
+    out["mos_min"] = scaled(get("mos_min_mult10"), 10)
+    out["jitter"] = scaled(get("jitter_mult10"), 10)
+    out["packet_loss_perc"] = scaled(get("packet_loss_perc_mult1000"), 1000)
+    custom = get("custom_headers") or {}
+    for name in headers:
+        out[name] = custom.get(name)
+    return out
+
+
+def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict[str, Any]:
+    """getVoipCalls: matching calls by calldate ascending, at most settings.API_MAX_ROWS.
+
+    When more calls match, the first API_MAX_ROWS are returned with ``"limited": true``.
+    """
+    require_flag(principal.user, "can_cdr", "reading CDRs")
+    if params is None:
+        raise ParamError(
+            'missing params: send params as a JSON object, e.g. params={"startTime":"2024-01-01"}'
+        )
+    f = voip_calls_filter(params)
+    headers = header_names(params["customHeaders"]) if "customHeaders" in params else []
+    limit = settings.API_MAX_ROWS
+    rows = query.fetch_rows(
+        f, principal.scope, order=("calldate",), limit=limit + 1, custom_headers=headers
+    )
+    payload: dict[str, Any] = {"cdr": [voip_call_row(row, headers) for row in rows[:limit]]}
+    if len(rows) > limit:
+        payload["limited"] = True
+    return payload
+
+
+def list_cdr_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One listCdrIds row: the id and the few fields that identify the call."""
+    return {
+        "cdrId": row.get("ID"),
+        "calldate": format_datetime(row.get("calldate")),
+        "caller": row.get("caller"),
+        "called": row.get("called"),
+        "callId": row.get("fbasename"),
+        "duration": number(row.get("duration")),
+        "lastSIPresponseNum": row.get("lastSIPresponseNum"),
+    }
+
+
+def list_cdr_ids(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict[str, Any]:
+    """listCdrIds: a page of CDR ids by ID ascending, plus the total count of matches.
+
+    ``offset`` (default 0) and ``size`` (default 100, capped at settings.API_MAX_ROWS). Every
+    getVoipCalls filter is optional here (startTime included).
+    """
+    require_flag(principal.user, "can_cdr", "reading CDRs")
+    params = params or {}
+    offset = _int_param(params, "offset", 0)
+    size = min(_int_param(params, "size", LIST_CDR_IDS_DEFAULT_SIZE), settings.API_MAX_ROWS)
+    f = voip_calls_filter(params, require_start=False)
+    total = query.count(f, principal.scope)
+    rows = query.fetch_rows(f, principal.scope, order=("ID",), offset=offset, limit=size)
+    return {"total": total, "cdr": [list_cdr_row(row) for row in rows]}

@@ -1,0 +1,566 @@
+"""The CDR query engine: one typed filter → one index-friendly query, for every face.
+
+``CdrFilter`` is what a face fills from its own parameters (api.php's getVoipCalls, sql.php's
+LISTING filters, the REST API, the GUI). ``cdr_queryset`` turns it, together with the caller's
+``CdrScope`` (cdr.query.scope, the one restriction point), into a queryset on ``cdr`` that:
+
+- bounds ``calldate`` whenever a time range is known (partition pruning, calldate index);
+- compares raw columns only (no functions on indexed columns; suffix searches use *_reverse);
+- takes every user value as a query parameter, never as SQL text.
+
+``fetch_rows`` runs it and enriches one page of rows with the lookup tables (SIP response
+texts, user agents, sensor names) and cdr_next data (Call-ID, custom headers) in a few batched
+queries, returning plain dicts (cdr.query.rows) that faces format as they need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import OperationalError, connection
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from cdr import schema
+from cdr.models import CDR_NEXT_MODELS, Cdr, CdrCustomHeader, CdrNext, CdrSipResponse, Sensor
+from cdr.query.customheaders import CustomHeader, dynamic_header, resolve_custom_header
+from cdr.query.ipfilter import ip_q
+from cdr.query.patterns import Pattern, pattern_q
+from cdr.query.scope import CdrScope, header_visible, scope_q
+
+
+class QueryError(ValueError):
+    """A filter that cannot be run (unknown custom header, bad IP ...); message is user-facing."""
+
+
+NO_CDR_TABLE = "this database has no cdr table (run manage.py create_sniffer_schema)"
+
+
+@dataclass
+class CdrFilter:
+    """Every CDR filter any face supports. Unset (None / empty) means "no condition".
+
+    Datetimes are aware (faces convert user input from the user's zone). Number/domain values
+    are patterns (cdr.query.patterns). ``numbers_or`` combines ``caller`` and ``called`` with OR
+    instead of AND (api.php's ``msisdn``, sql.php's ``fcallerd_type=0``).
+    """
+
+    date_from: dt.datetime | None = None
+    date_to: dt.datetime | None = None
+    callend_to: dt.datetime | None = None
+    cdr_ids: Sequence[int] = ()
+    call_ids: Sequence[str] = ()
+    caller: Sequence[str] = ()
+    called: Sequence[str] = ()
+    numbers_or: bool = False
+    caller_domain: Sequence[str] = ()
+    called_domain: Sequence[str] = ()
+    sipcallerip: Sequence[str] = ()
+    sipcalledip: Sequence[str] = ()
+    sensors: Sequence[int | None] = ()
+    sip_responses: Sequence[int] = ()
+    duration_gt: float | None = None
+    duration_lt: float | None = None
+    only_connected: bool = False
+    codecs: Sequence[int] = ()
+    custom_headers: dict[str, str] = field(default_factory=dict)
+    # Extra conditions on plain cdr columns, built by faces from declared filter tables
+    # (e.g. sql.php's RTP quality filters): column lookup → value.
+    column_conditions: dict[str, object] = field(default_factory=dict)
+
+
+def _column_condition_q(key: str, value: object) -> Q:
+    """One ``column_conditions`` entry: ``lookup`` or ``lookup|lookup|...`` (any of them).
+
+    The ``|`` form compares the same value against several columns and matches when one of
+    them does (e.g. the caller's OR the called party's MOS). Every column must exist: a
+    column the sniffer skipped is a QueryError, never a silently ignored condition. NULL
+    columns ("not measured") never match a comparison.
+    """
+    q = Q()
+    for lookup in key.split("|"):
+        column = lookup.split("__", 1)[0]
+        if not schema.has_column("cdr", column):
+            raise QueryError(f"this database has no column {column!r} (the sniffer skipped it)")
+        q |= Q(**{lookup: value})
+    return q
+
+
+def _any_pattern(column: str, values: Iterable[str], reverse: str | None = None) -> Q:
+    q = Q()
+    for value in values:
+        q |= pattern_q(column, value, reverse)
+    return q
+
+
+def _callid_q(f: CdrFilter) -> Q:
+    q = Q()
+    for value in f.call_ids:
+        pattern = Pattern.parse(value)
+        lookup = "fbasename" if pattern.kind == "exact" else "fbasename__vmlike"
+        inner = CdrNext.objects.filter(
+            **{lookup: pattern.value if pattern.kind == "exact" else pattern.like_text()}
+        )
+        if schema.cdr_is_partitioned():
+            if f.date_from:
+                inner = inner.filter(calldate__gte=f.date_from)
+            if f.date_to:
+                inner = inner.filter(calldate__lte=f.date_to)
+        q |= Q(ID__in=inner.values("cdr_id"))
+    return q
+
+
+def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
+    q = Q()
+    for name, raw in f.custom_headers.items():
+        header = _header_or_error(name, scope)
+        pattern = Pattern.parse(raw)
+        if header.dynamic_table:
+            model = CDR_NEXT_MODELS[header.dynamic_table]
+            column = f"custom_header_{header.dynamic_column}"
+            lookup = column if pattern.kind == "exact" else f"{column}__vmlike"
+            value = pattern.value if pattern.kind == "exact" else pattern.like_text()
+            q &= Q(ID__in=model.objects.filter(**{lookup: value}).values("cdr_id"))
+        else:
+            qn = connection.ops.quote_name
+            op = "=" if pattern.kind == "exact" else "LIKE"
+            escape = "" if pattern.kind == "exact" else " ESCAPE '!'"
+            value = pattern.value if pattern.kind == "exact" else pattern.like_text()
+            # The column name comes from introspection (schema), never from the request.
+            sql = (
+                f"SELECT {qn('cdr_ID')} FROM {qn('cdr_next')} "  # noqa: S608 - identifiers from introspection
+                f"WHERE {qn(header.column)} {op} %s{escape}"
+            )
+            q &= Q(ID__in=RawSQL(sql, [value]))
+    return q
+
+
+def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
+    """The filtered, restricted queryset on ``cdr`` (unordered, unsliced)."""
+    if not schema.has_table("cdr"):
+        raise QueryError(NO_CDR_TABLE)
+    qs = Cdr.objects.all()
+    q = Q()
+    if f.date_from:
+        q &= Q(calldate__gte=f.date_from)
+    if f.date_to:
+        q &= Q(calldate__lte=f.date_to)
+    if f.callend_to:
+        # A call that ended by T also started by T: the extra calldate bound keeps pruning.
+        q &= Q(callend__lte=f.callend_to, calldate__lte=f.callend_to)
+    if f.cdr_ids:
+        q &= Q(ID__in=list(f.cdr_ids))
+    caller_q = _any_pattern("caller", f.caller, "caller_reverse") if f.caller else None
+    called_q = _any_pattern("called", f.called, "called_reverse") if f.called else None
+    if caller_q is not None and called_q is not None:
+        q &= (caller_q | called_q) if f.numbers_or else (caller_q & called_q)
+    elif caller_q is not None:
+        q &= caller_q
+    elif called_q is not None:
+        q &= called_q
+    if f.caller_domain:
+        q &= _any_pattern("caller_domain", f.caller_domain)
+    if f.called_domain:
+        q &= _any_pattern("called_domain", f.called_domain)
+    for column, values in (("sipcallerip", f.sipcallerip), ("sipcalledip", f.sipcalledip)):
+        if values:
+            ips = Q()
+            for value in values:
+                ips |= ip_q(column, value)
+            q &= ips
+    if f.sensors:
+        ids = [s for s in f.sensors if s is not None]
+        sensors_q = Q(id_sensor__in=ids) if ids else Q(pk__in=[])
+        if None in f.sensors:
+            sensors_q |= Q(id_sensor__isnull=True)
+        q &= sensors_q
+    if f.sip_responses:
+        q &= Q(lastSIPresponseNum__in=list(f.sip_responses))
+    if f.duration_gt is not None:
+        q &= Q(duration__gt=f.duration_gt)
+    if f.duration_lt is not None:
+        q &= Q(duration__lt=f.duration_lt)
+    if f.only_connected:
+        q &= Q(connect_duration__isnull=False)
+    if f.codecs:
+        codecs = list(f.codecs)
+        q &= Q(a_payload__in=codecs) | Q(b_payload__in=codecs) | Q(payload__in=codecs)
+    for key, value in f.column_conditions.items():
+        q &= _column_condition_q(key, value)
+    if f.call_ids:
+        q &= _callid_q(f)
+    if f.custom_headers:
+        q &= _custom_header_q(f, scope)
+    return qs.filter(q & scope_q(scope))
+
+
+def count(f: CdrFilter, scope: CdrScope) -> int:
+    return cdr_queryset(f, scope).count()
+
+
+# The server's "statement took too long" errors: MariaDB max_statement_time, MySQL
+# max_execution_time.
+_TIMEOUT_ERRORS = {1969, 3024}
+
+
+def count_within(f: CdrFilter, scope: CdrScope, budget_ms: int) -> int | None:
+    """``count``, or None when the server needs more than ``budget_ms`` for it (MySQL only).
+
+    For listings whose total may be deferred: a COUNT(*) over weeks of a large table costs
+    far more than the page (docs/benchmarks.md). The limit is the server's own statement
+    timeout, set for this one statement and restored after it; the count is aborted by the
+    server, not abandoned while it runs. Other backends (SQLite) count without a limit, as
+    does ``budget_ms <= 0``.
+    """
+    if budget_ms <= 0 or connection.vendor != "mysql":
+        return count(f, scope)
+    mariadb = connection.mysql_is_mariadb
+    variable = "max_statement_time" if mariadb else "max_execution_time"
+    limit = budget_ms / 1000 if mariadb else budget_ms  # seconds / milliseconds
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT @@SESSION.{variable}")  # noqa: S608 - a constant name
+        previous = cursor.fetchone()[0]
+        cursor.execute(f"SET SESSION {variable} = %s", [limit])
+    try:
+        return count(f, scope)
+    except OperationalError as exc:
+        if exc.args and exc.args[0] in _TIMEOUT_ERRORS:
+            return None
+        raise
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET SESSION {variable} = %s", [previous])
+
+
+# Columns a listing row may contain; only those present in the real table are selected.
+ROW_COLUMNS = [
+    "ID",
+    "calldate",
+    "callend",
+    "duration",
+    "connect_duration",
+    "progress_time",
+    "first_rtp_time",
+    "caller",
+    "callername",
+    "caller_domain",
+    "called",
+    "called_domain",
+    "sipcallerip",
+    "sipcallerport",
+    "sipcalledip",
+    "sipcalledport",
+    "whohanged",
+    "bye",
+    "lastSIPresponse_id",
+    "lastSIPresponseNum",
+    "reason_sip_cause",
+    "reason_q850_cause",
+    "id_sensor",
+    "vlan",
+    "a_payload",
+    "b_payload",
+    "payload",
+    "a_ua_id",
+    "b_ua_id",
+    "a_received",
+    "b_received",
+    "a_lost",
+    "b_lost",
+    "lost",
+    "a_mos_f1_mult10",
+    "a_mos_f2_mult10",
+    "a_mos_adapt_mult10",
+    "b_mos_f1_mult10",
+    "b_mos_f2_mult10",
+    "b_mos_adapt_mult10",
+    "mos_min_mult10",
+    "a_mos_min_mult10",
+    "b_mos_min_mult10",
+    "a_avgjitter_mult10",
+    "b_avgjitter_mult10",
+    "a_maxjitter",
+    "b_maxjitter",
+    "jitter_mult10",
+    "packet_loss_perc_mult1000",
+    "a_packet_loss_perc_mult1000",
+    "b_packet_loss_perc_mult1000",
+    "a_rtcp_avgjitter_mult10",
+    "b_rtcp_avgjitter_mult10",
+    "a_rtcp_maxjitter",
+    "b_rtcp_maxjitter",
+    "a_rtcp_avgfr_mult10",
+    "b_rtcp_avgfr_mult10",
+    "a_rtcp_maxfr",
+    "b_rtcp_maxfr",
+    "delay_avg_mult100",
+    "a_index",
+    "b_index",
+    "flags",
+]
+
+
+def row_columns() -> list[str]:
+    """ROW_COLUMNS that exist in this database's cdr table."""
+    info = schema.table_info("cdr")
+    if info is None:
+        raise QueryError(NO_CDR_TABLE)
+    return [c for c in ROW_COLUMNS if info.has(c)]
+
+
+def _ordered(qs: QuerySet, order: Sequence[str]) -> QuerySet:
+    keys = list(order) or ["calldate"]
+    tiebreak = "-ID" if keys[0].startswith("-") else "ID"
+    if tiebreak.lstrip("-") not in {k.lstrip("-") for k in keys}:
+        keys.append(tiebreak)
+    return qs.order_by(*keys)
+
+
+def _bounded_page(qs: QuerySet, order: Sequence[str], offset: int, limit: int) -> QuerySet:
+    """``qs`` narrowed to the calldates a page sorted by calldate alone can hold.
+
+    ``ORDER BY calldate DESC, ID DESC LIMIT n`` makes MariaDB sort the WHOLE date range
+    (partitioned tables get no extended keys, so the ID tie-break defeats the calldate
+    index): 450-2900 ms for a 30-day page on 1M rows, against 9 ms without it
+    (docs/benchmarks.md). So the page is found in two index-friendly steps: the calldate of
+    its last row (``ORDER BY calldate LIMIT 1 OFFSET offset+limit-1``, an index walk whose
+    answer ties cannot change), then only the rows on the page's side of that calldate (the
+    rows before the page, the page, and its ties), sorted with the ID tie-break: the same
+    rows in the same order as one sorted query. Other sorts are returned unchanged.
+    """
+    keys = list(order) or ["calldate"]
+    if len(keys) != 1 or keys[0].lstrip("-") != "calldate" or limit <= 0:
+        return qs
+    last = offset + limit - 1
+    bound = next(
+        iter(qs.order_by(keys[0]).values_list("calldate", flat=True)[last : last + 1]), None
+    )
+    if bound is None:
+        return qs  # fewer rows than the page's end: the whole (small) result is sorted
+    return (
+        qs.filter(calldate__gte=bound)
+        if keys[0].startswith("-")
+        else qs.filter(calldate__lte=bound)
+    )
+
+
+def fetch_rows(
+    f: CdrFilter,
+    scope: CdrScope,
+    *,
+    order: Sequence[str] = ("calldate",),
+    offset: int = 0,
+    limit: int | None = None,
+    custom_headers: Sequence[str] = (),
+) -> list[dict]:
+    """One page of CDRs as plain dicts (see cdr.query.rows for the keys), enriched in batches."""
+    from cdr.query.rows import enrich
+
+    qs = cdr_queryset(f, scope)
+    if limit is not None:
+        qs = _bounded_page(qs, order, offset, limit)
+    qs = _ordered(qs, order).values(*row_columns())
+    if limit is not None:
+        qs = qs[offset : offset + limit]
+    elif offset:
+        qs = qs[offset:]
+    rows = list(qs)
+    headers = [_header_or_error(name, scope) for name in custom_headers]
+    return enrich(rows, headers)
+
+
+def iter_rows(
+    f: CdrFilter,
+    scope: CdrScope,
+    *,
+    order: Sequence[str] = ("calldate",),
+    chunk: int = 1000,
+    custom_headers: Sequence[str] = (),
+    offset: int = 0,
+    limit: int | None = None,
+):
+    """Every matching row (or ``offset``/``limit`` of them), streamed in enriched chunks.
+
+    For listings too large to hold in memory (sql.php's ``limit=-1``). The query is built and
+    checked at the call (bad headers, missing columns raise here), not at the first row.
+    """
+    headers = [_header_or_error(name, scope) for name in custom_headers]
+    qs = cdr_queryset(f, scope)
+    if limit is not None:
+        qs = _bounded_page(qs, order, offset, limit)
+    qs = _ordered(qs, order).values(*row_columns())
+    if limit is not None:
+        qs = qs[offset : offset + limit]
+    elif offset:
+        qs = qs[offset:]
+    return _stream(qs, headers, chunk)
+
+
+def _stream(qs: QuerySet, headers: list[CustomHeader], chunk: int):
+    """Run ``qs`` lazily, enriching ``chunk`` rows at a time (see iter_rows)."""
+    from cdr.query.rows import enrich
+
+    batch: list[dict] = []
+    for row in qs.iterator(chunk_size=chunk):
+        batch.append(row)
+        if len(batch) >= chunk:
+            yield from enrich(batch, headers)
+            batch = []
+    if batch:
+        yield from enrich(batch, headers)
+
+
+# sql.php addresses a dynamic header by position: ``custom_header_<table>_<column>`` (the same
+# naming as the sniffer's listcalls columns).
+_POSITIONAL_HEADER = re.compile(r"^custom_header_(\d{1,2})_(\d{1,2})$")
+
+
+def _positional_header(name: str, table: int, column: int) -> tuple[CustomHeader | None, list]:
+    """A dynamic header by position, and the names it is defined under (for visibility)."""
+    header = dynamic_header(table, column, name)
+    names = [name]
+    if header is not None and schema.has_table("cdr_custom_headers"):
+        defined = CdrCustomHeader.objects.filter(dynamic_table=table, dynamic_column=column)
+        for gui_name, fields in defined.values_list("name", "header_field"):
+            names += [gui_name or "", *(fields or "").replace("\r", "\n").split("\n")]
+    return header, [n for n in names if n.strip()]
+
+
+def _header_or_error(name: str, scope: CdrScope) -> CustomHeader:
+    """A visible header by SIP/GUI name or by position ``custom_header_<t>_<c>``; else QueryError."""
+    match = _POSITIONAL_HEADER.match(name.strip().lower())
+    if match:
+        header, names = _positional_header(name, int(match.group(1)), int(match.group(2)))
+    else:
+        header, names = None, [name]
+    if not any(header_visible(scope, n) for n in names):
+        # Same answer as for a header that does not exist: no hint about what is hidden.
+        raise QueryError(f"unknown custom header {name!r}")
+    if not match:
+        header = resolve_custom_header(name)
+    if header is None:
+        raise QueryError(f"unknown custom header {name!r}")
+    return header
+
+
+# --- ordering (sql.php's ``sort``, later the REST API and GUI) -------------------------------
+
+# Public sort names → cdr column. The first group has an index in the sniffer's schema, so a
+# sort by it walks the index; the others (display values) sort the rows of the filter's
+# calldate range in memory, which the mandatory date range of the faces keeps bounded.
+SORTABLE: dict[str, str] = {
+    "ID": "ID",
+    "cdr_ID": "ID",
+    "calldate": "calldate",
+    "callend": "callend",
+    "duration": "duration",
+    "caller": "caller",
+    "called": "called",
+    "callername": "callername",
+    "sipcallerip": "sipcallerip",
+    "sipcalledip": "sipcalledip",
+    "lastSIPresponseNum": "lastSIPresponseNum",
+    "bye": "bye",
+    "id_sensor": "id_sensor",
+    "vlan": "vlan",
+    "a_lost": "a_lost",
+    "b_lost": "b_lost",
+    "a_maxjitter": "a_maxjitter",
+    "b_maxjitter": "b_maxjitter",
+    "a_avgjitter": "a_avgjitter_mult10",
+    "b_avgjitter": "b_avgjitter_mult10",
+    "a_rtcp_maxjitter": "a_rtcp_maxjitter",
+    "b_rtcp_maxjitter": "b_rtcp_maxjitter",
+    "a_rtcp_maxfr": "a_rtcp_maxfr",
+    "b_rtcp_maxfr": "b_rtcp_maxfr",
+    # not indexed:
+    "connect_duration": "connect_duration",
+    "progress_time": "progress_time",
+    "first_rtp_time": "first_rtp_time",
+    "caller_domain": "caller_domain",
+    "called_domain": "called_domain",
+    "whohanged": "whohanged",
+    "a_mos_f1": "a_mos_f1_mult10",
+    "b_mos_f1": "b_mos_f1_mult10",
+    "a_mos_f2": "a_mos_f2_mult10",
+    "b_mos_f2": "b_mos_f2_mult10",
+    "a_mos_adapt": "a_mos_adapt_mult10",
+    "b_mos_adapt": "b_mos_adapt_mult10",
+    "mos_min": "mos_min_mult10",
+    "jitter": "jitter_mult10",
+    "packet_loss_perc": "packet_loss_perc_mult1000",
+}
+
+
+def order_keys(sort: Sequence[tuple[str, bool]]) -> list[str]:
+    """``[(name, descending), ...]`` → engine order keys (``["-calldate"]``), on the allow-list.
+
+    Names are matched exactly, then case-insensitively. An unknown name, or a column this
+    database does not have, is a QueryError; nothing from the request reaches SQL text.
+    """
+    by_lower = {name.lower(): column for name, column in SORTABLE.items()}
+    keys: list[str] = []
+    for name, descending in sort:
+        column = SORTABLE.get(name) or by_lower.get(str(name).lower())
+        if column is None:
+            known = ", ".join(SORTABLE)
+            raise QueryError(f"cannot sort by {str(name)[:60]!r} (sortable: {known})")
+        if not schema.has_column("cdr", column):
+            raise QueryError(f"cannot sort by {name!r}: this database has no column {column!r}")
+        key = f"-{column}" if descending else column
+        if column not in {k.lstrip("-") for k in keys}:
+            keys.append(key)
+    return keys
+
+
+# --- aggregates (sql.php's CDR_stats, monitoring exporters) --------------------------------
+
+# Group names → the cdr columns a group is keyed by.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "lastSIPresponse": ("lastSIPresponse_id", "lastSIPresponseNum"),
+    "sensor": ("id_sensor",),
+}
+
+
+def aggregate(f: CdrFilter, scope: CdrScope, group_by: Sequence[str] = ()) -> list[dict]:
+    """Call counts per group over the filter (and the scope): one dict per group.
+
+    Each dict has ``cnt_all`` (calls) and ``cnt_ok`` (answered calls: ``connect_duration IS
+    NOT NULL``, the sniffer's mark of a 200 OK to the INVITE, as ``only_connected``), plus
+    the group's keys: ``lastSIPresponse`` (text) and ``lastSIPresponseNum``; ``id_sensor``
+    and ``sensorname``. No group → one dict for the whole filter. Largest groups first.
+    It is one ``GROUP BY`` on the filtered cdr rows; texts are looked up per distinct key.
+    """
+    columns: list[str] = []
+    for name in group_by:
+        if name not in GROUPS:
+            raise QueryError(f"cannot group by {name!r} (groups: {', '.join(GROUPS)})")
+        columns += [c for c in GROUPS[name] if c not in columns]
+    answered = Count("ID", filter=Q(connect_duration__isnull=False))
+    qs = cdr_queryset(f, scope).order_by()
+    if columns:
+        qs = qs.values(*columns).annotate(cnt_all=Count("ID"), cnt_ok=answered)
+        rows = list(qs.order_by("-cnt_all", *columns))
+    else:
+        rows = [qs.aggregate(cnt_all=Count("ID"), cnt_ok=answered)]
+    if "lastSIPresponse" in group_by:
+        texts = _texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
+        for row in rows:
+            row["lastSIPresponse"] = texts.get(row.pop("lastSIPresponse_id"))
+    if "sensor" in group_by:
+        names = _texts(Sensor, "name", {r["id_sensor"] for r in rows})
+        for row in rows:
+            row["sensorname"] = names.get(row["id_sensor"])
+    return rows
+
+
+def _texts(model, field_name: str, ids: set) -> dict:
+    """``{id: text}`` of a lookup table for the given ids (empty when the table is missing)."""
+    ids.discard(None)
+    if not ids or not schema.has_table(model._meta.db_table):
+        return {}
+    pk = model._meta.pk.attname
+    return dict(model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, field_name))

@@ -1,0 +1,1 @@
+"""Tests of the sniffer data layer and its domain packages, one folder per package."""
