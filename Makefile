@@ -55,7 +55,7 @@ run: setup
 	@echo "Serving vmgui on http://$(HOST):$(PORT)/"
 	$(PY) manage.py sensor_simulator --if-free --exit-with-parent & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null || true' EXIT; \
-	$(VENV)/bin/gunicorn vmgui.wsgi:application --bind $(HOST):$(PORT) --workers $(WORKERS)
+	$(VENV)/bin/gunicorn vmgui.wsgi:application --config python:vmgui.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 dev: setup
 	$(PY) manage.py runserver $(HOST):$(PORT)

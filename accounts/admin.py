@@ -13,6 +13,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts import audit
 from accounts.flags import FLAGS
+from accounts.forms import VmAdminAuthenticationForm
 from accounts.models import AuditEvent, UserProfile, UserSetting, VmGroup
 
 RESTRICTION_FIELDS = (
@@ -73,6 +74,9 @@ class UserProfileInline(admin.StackedInline):
         ("Row restrictions (non-empty replaces the group's)", {"fields": RESTRICTION_FIELDS}),
     )
 
+
+# The admin login shows why a login was refused (throttled, blocked), not a generic message.
+admin.site.login_form = VmAdminAuthenticationForm
 
 User = get_user_model()
 admin.site.unregister(User)

@@ -100,6 +100,7 @@ class UserProfile(RestrictionsMixin):
         LDAP = "ldap", "LDAP"
         ENTRA = "entra", "Microsoft Entra ID"
         GOOGLE = "google", "Google"
+        CUSTOM = "custom", "Custom login hook"
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vm_profile"
@@ -170,6 +171,10 @@ class AuditEvent(models.Model):
         LOGIN_OK = "login_ok", "login succeeded"
         LOGIN_FAILED = "login_failed", "login failed"
         LOGIN_THROTTLED = "login_throttled", "login refused: too many failures"
+        LOGIN_BLOCKED = "login_blocked", "login refused: the user is blocked"
+        LOGOUT = "logout", "logged out"
+        LOGIN_REFUSED = "login_refused", "login refused: the sign-in provider's answer"
+        LOGIN_COLLISION = "login_collision", "login refused: id bound to another user"
         AUDIO_DOWNLOAD = "audio_download", "recording downloaded"
         PCAP_DOWNLOAD = "pcap_download", "PCAP downloaded"
         SHARE_CREATE = "share_create", "share link created"
@@ -205,3 +210,41 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%Y-%m-%d %H:%M:%S} {self.action} {self.username}"
+
+
+class ExternalIdentity(models.Model):
+    """The binding of a custom-login id (hook, LDAP, Entra ID, Google) to one local user.
+
+    The old GUI keys everything of a user by the numeric ``id`` its custom_login returns, so
+    two usernames returning one id would silently share settings. vmgui binds each id to the
+    first username that signs in with it and refuses any other username returning that id
+    (accounts.login.provision). An admin resolves a collision by renaming the bound user or by
+    deleting this binding (``manage.py custom_login unbind ID``).
+    """
+
+    external_id = models.BigIntegerField(
+        unique=True,
+        help_text=(
+            "Sensitive: the numeric id the sign-in returned (hook id, LDAP uidNumber, derived "
+            "Entra/Google id). Whoever signs in with it becomes this user."
+        ),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vm_external_identity"
+    )
+    method = models.CharField(
+        max_length=16, help_text="The sign-in that created the binding: hook, ldap, entra, google."
+    )
+    subject = models.CharField(
+        max_length=255, blank=True, help_text="The provider's own name for the user (DN, oid, sub)."
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    last_login = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "external identity"
+        verbose_name_plural = "external identities"
+        ordering = ["external_id"]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} → {self.user}"

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import audit, throttle
@@ -55,6 +55,13 @@ class _VerifiedCredentials:
     keyed by an HMAC of user + password (the password itself is never kept) and remembers the
     password hash it was verified against, so a password change invalidates it at once. Blocked
     status and the account source are re-read from the database on every request.
+
+    The cache is a speed-up, never a different answer: a login lockout (accounts.throttle) is
+    checked before it, so a remembered pair is refused during a lockout exactly as a fresh one
+    is. Why: the cache is per worker process, so letting remembered pairs through would make a
+    locked account work on some workers and fail on others (a script would fail at random), and
+    a lockout means someone is attacking the account, which the operator expects to hold on
+    every worker and face. The price is the throttle's two indexed COUNT queries per request.
     """
 
     def __init__(self) -> None:
@@ -103,13 +110,17 @@ def authenticate_local(
     if not username or not password:
         raise AuthRefused("missing user or password")
     user = get_user_model().objects.filter(username=username).first()
-    if user is None or not _verified.seen(username, password, user.password):
-        # Only unverified attempts are throttled: the throttle stops guessing, and a pair
-        # already proven right (and unchanged) is not a guess.
-        try:
-            throttle.check(username, audit.client_ip(request))
-        except throttle.LoginThrottled as exc:
-            _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_THROTTLED)
+    proven = user is not None and _verified.seen(username, password, user.password)
+    if proven:
+        # A pair proven right (no guess, no hash) of a blocked user gets the blocking reason
+        # even while its account is over the limit: the script's owner must learn why.
+        _refuse_if_blocked(user, username, request, face)
+    # The throttle comes before the cache otherwise (see _VerifiedCredentials).
+    try:
+        throttle.check(username, audit.client_ip(request))
+    except throttle.LoginThrottled as exc:
+        _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_THROTTLED)
+    if not proven:
         if user is None:
             check_password(password, _DUMMY_HASH)
             _refuse("wrong user name or password", username, request, face)
@@ -125,13 +136,41 @@ def authenticate_local(
             request,
             face,
         )
-    try:
-        ensure_not_blocked(user)
-    except AuthRefused as exc:
-        _refuse(exc.reason, username, request, face)
+    _refuse_if_blocked(user, username, request, face)
     if record_success:
         audit.record(AuditEvent.Action.LOGIN_OK, user=user, request=request, face=face)
     return user
+
+
+def _refuse_if_blocked(user, username: str, request, face: str) -> None:
+    try:
+        ensure_not_blocked(user)
+    except AuthRefused as exc:
+        # The password was right: counted against the account only (accounts.throttle).
+        _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_BLOCKED)
+
+
+def end_session(request) -> bool:
+    """Log the request's session out on the server (every face: sql.php, /logout, the admin).
+
+    Django's ``logout`` deletes the session row and gives the request a new, empty session,
+    so the old cookie value (sql.php's ``SID``) is worthless from now on, wherever it was
+    copied to. The logout is audited (accounts.apps, on Django's ``user_logged_out`` signal,
+    which the admin's own logout sends too). Returns whether a user was logged in.
+    """
+    user = getattr(request, "user", None)
+    was_logged_in = bool(user is not None and user.is_authenticated)
+    logout(request)
+    return was_logged_in
+
+
+def face_of(path: str) -> str:
+    """The face a request path belongs to, as the audit log names it."""
+    if path.startswith("/php/") or path.endswith(".php"):
+        return path.rstrip("/").rsplit("/", 1)[-1]
+    if path.startswith("/admin/"):
+        return "admin"
+    return "gui"
 
 
 def ensure_not_blocked(user) -> None:

@@ -1,4 +1,4 @@
-"""Small views of the accounts app: the audit log for users with can_audit."""
+"""Small views of the accounts app: the audit log for users with can_audit, and /logout."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from accounts.models import AuditEvent
 from accounts.permissions import has_flag
+from accounts.services import end_session
 
 
 @login_required(login_url="/admin/login/")
@@ -34,3 +37,19 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "username": username,
         },
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """/logout: GET asks for confirmation, POST ends the session on the server.
+
+    For every user, staff or not (the admin's /admin/logout/ only serves staff): the session
+    row is deleted, so the cookie (sql.php's SID too) stops working everywhere at once.
+    A GET never logs out (a link or an image on another site must not), and the POST form
+    carries Django's CSRF token.
+    """
+    if request.method == "POST":
+        was_logged_in = end_session(request)
+        return render(request, "accounts/logged_out.html", {"was_logged_in": was_logged_in})
+    return render(request, "accounts/logout.html")

@@ -7,7 +7,7 @@ import pkgutil
 
 import bench
 
-ORDER = ["getvoipcalls", "sqlphp_total", "media"]
+ORDER = ["getvoipcalls", "sqlphp_total", "media", "metrics", "rest", "hostile", "reports"]
 
 
 def main() -> None:

@@ -13,10 +13,12 @@
 # Environment:
 #   MARIADB_TEST_PORT     TCP port on 127.0.0.1 (default 33306)
 #   MARIADB_TEST_TIMEOUT  seconds to wait for start/stop (default 30)
+#   MARIADB_TEST_DIR      where it lives (default var/mariadb-test; tests start throw-away
+#                         instances of their own elsewhere, see tests/api/legacy/test_faults_database.py)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BASE="$ROOT/var/mariadb-test"
+BASE="${MARIADB_TEST_DIR:-$ROOT/var/mariadb-test}"
 DATADIR="$BASE/data"
 CNF="$BASE/my.cnf"
 PIDFILE="$BASE/mariadbd.pid"

@@ -6,6 +6,11 @@
 #   default-libmysqlclient-dev   mysqlclient compiles from source against libmariadb
 #   tzdata                       /usr/share/zoneinfo for the MariaDB time-zone tables
 #   tshark                       mergecap: the media tests compare our pcap merge with it
+#   libldap2-dev, libsasl2-dev   python-ldap (django-auth-ldap) compiles against them
+#   slapd, ldap-utils            a real OpenLDAP server for the LDAP sign-in tests (started by
+#                                the tests on their own port; never configured as a service)
+#   chromium                     the browser of the end-to-end tests (Playwright drives it;
+#                                tests/browser.py; Playwright never downloads a browser)
 #
 # Fast no-op when everything is installed: dpkg-query is checked first and
 # `apt-get update` only runs when something is missing.
@@ -19,6 +24,11 @@ PACKAGES=(
     default-libmysqlclient-dev
     tzdata
     tshark
+    libldap2-dev
+    libsasl2-dev
+    slapd
+    ldap-utils
+    chromium
 )
 
 missing=()
@@ -49,6 +59,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+# slapd would ask for a domain and an admin password: leave it unconfigured (the tests run
+# their own slapd from a temporary configuration).
+echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
 echo "system-deps: installed ${missing[*]}"

@@ -1,1 +1,12 @@
-"""Share links (a later issue): a face over the CDR query engine and media, like ``api``."""
+"""Share links: one call (or its legs) shown to someone without an account, for a while.
+
+Two layers in one Django app (docs/architecture.md, contracts in pyproject.toml):
+
+* service layer: ``sharing.models`` (the stored ``Share``) and ``sharing.service`` (tokens and
+  their hashes, create / open / revoke, expiry, password throttling, the "never more than its
+  creator" checks, audit, the anonymised view of a call). Faces call it: api.php
+  ``getShareURL``, ``utilities.php?task=shareCdr``, the REST API, later the GUI.
+* face: ``sharing.pages`` (the public share pages and the share-site host guard),
+  ``sharing.urls``, ``sharing.admin``, ``sharing.branding`` (the product name in templates).
+  Templates live in ``templates/sharing/``.
+"""

@@ -25,6 +25,7 @@ from django.test import Client, override_settings
 from accounts.services import profile_of
 from cdr.models import Sensor
 from cdr.sensors.simulator import CallPool, ManagerSimulator
+from tests.api.rest.support import token_for
 from tests.cdr.media.test_media_support import PASSWORD, media_user, tone_spec, write_calls
 
 MEDIA = (
@@ -81,6 +82,9 @@ def world(db, tmp_path):
                 ).content
             )
             ALL_ACTIVE[:] = body["rows"]
+            TOKENS.clear()
+            for user in get_user_model().objects.all():
+                TOKENS[user.username] = token_for(user)
             yield ids
 
 
@@ -207,6 +211,44 @@ def sip_history(which: str) -> Callable:
     return call
 
 
+TOKENS: dict[str, str] = {}
+
+
+def rest(path: str, which: str | None = None, params: dict | None = None) -> Callable:
+    """A REST API v1 call with the persona's API token (none for anonymous)."""
+
+    def call(persona, ids):
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {TOKENS[persona]}"} if persona else {}
+        url = "/api/v1/" + path.format(id=ids[which] if which else "")
+        response = Client(**headers).get(url, params or {})
+        kind = response["Content-Type"].split(";")[0]
+        if kind == "application/problem+json":
+            return ("refused", json.loads(response.content)["detail"])
+        if kind != "application/json":
+            return ("file", kind)
+        body = json.loads(response.content)
+        if path == "sensors/":
+            return ("sensors", {row["id"] for row in body})
+        if path == "active-calls/":
+            rows = [{**c, "sensorId": c["sensor_id"]} for c in body["calls"]]
+            return _active_outcome(persona, rows)
+        if "results" in body:
+            names = {v: k for k, v in ids.items()}
+            return ("rows", {names[row["ID"]] for row in body["results"]})
+        return ("rows", {next(k for k, v in ids.items() if v == body["ID"])})
+
+    return call
+
+
+def _active_outcome(persona, rows):
+    if persona == "prefix420":
+        visible = {row["callreference"] for row in rows}
+        expected = {r["callreference"] for r in ALL_ACTIVE if _number_match(r)}
+        exercised = 0 < len(expected) < len(ALL_ACTIVE)
+        return PREFIX_CALLS if visible == expected and exercised else ("wrong calls", visible)
+    return ("sensors", {row["sensorId"] for row in rows})
+
+
 ENDPOINTS: dict[str, Callable] = {
     "api getVoipCalls": api("getVoipCalls", {"startTime": "2026-11-27"}),
     "api listCdrIds": api("listCdrIds", {}),
@@ -223,6 +265,16 @@ ENDPOINTS: dict[str, Callable] = {
     "pcap.php B": pcap_php("B"),
     "pcap2text.php A": sip_history("A"),
     "pcap2text.php B": sip_history("B"),
+    "rest cdrs": rest("cdrs/", params={"date_from": "2026-11-27"}),
+    "rest cdr A": rest("cdrs/{id}/", "A"),
+    "rest cdr B": rest("cdrs/{id}/", "B"),
+    "rest pcap A": rest("cdrs/{id}/pcap", "A"),
+    "rest pcap B": rest("cdrs/{id}/pcap", "B"),
+    "rest recording A": rest("cdrs/{id}/recording", "A"),
+    "rest sip-history B": rest("cdrs/{id}/sip-history", "B", {"format": "svg"}),
+    "rest audiograph A": rest("cdrs/{id}/audiograph", "A", {"type": "P"}),
+    "rest active-calls": rest("active-calls/"),
+    "rest sensors": rest("sensors/"),
 }
 
 PCAP = ("file", "application/vnd.tcpdump.pcap")
@@ -233,6 +285,8 @@ PREFIX_CALLS = ("calls", "exactly the 420% ones")
 BOTH, ONLY_A = ("rows", {"A", "B"}), ("rows", {"A"})
 NO_CDR = ("refused", "no such CDR")
 BLOCKED = ("refused", "user is blocked: left the company")
+SVG = ("file", "image/svg+xml")
+REST_NO_CDR = ("refused", "no such CDR")
 
 EXPECTED: dict[str, dict[str, tuple]] = {
     "admin": {
@@ -251,6 +305,16 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "pcap.php B": PCAP,
         "pcap2text.php A": SIP,
         "pcap2text.php B": SIP,
+        "rest cdrs": BOTH,
+        "rest cdr A": ONLY_A,
+        "rest cdr B": ("rows", {"B"}),
+        "rest pcap A": PCAP,
+        "rest pcap B": PCAP,
+        "rest recording A": WAV,
+        "rest sip-history B": SVG,
+        "rest active-calls": ("sensors", {1, 2}),
+        "rest audiograph A": PNG,
+        "rest sensors": ("sensors", {1, 2}),
     },
     "sensor1": {
         "api getVoipCalls": ONLY_A,
@@ -268,6 +332,16 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "pcap.php B": NO_CDR,
         "pcap2text.php A": SIP,
         "pcap2text.php B": NO_CDR,
+        "rest cdrs": ONLY_A,
+        "rest cdr A": ONLY_A,
+        "rest cdr B": REST_NO_CDR,
+        "rest pcap A": PCAP,
+        "rest pcap B": REST_NO_CDR,
+        "rest recording A": WAV,
+        "rest sip-history B": REST_NO_CDR,
+        "rest active-calls": ("sensors", {1}),
+        "rest audiograph A": PNG,
+        "rest sensors": ("sensors", {1}),
     },
     "prefix420": {
         "api getVoipCalls": ONLY_A,
@@ -285,6 +359,16 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "pcap.php B": NO_CDR,
         "pcap2text.php A": SIP,
         "pcap2text.php B": NO_CDR,
+        "rest cdrs": ONLY_A,
+        "rest cdr A": ONLY_A,
+        "rest cdr B": REST_NO_CDR,
+        "rest pcap A": PCAP,
+        "rest pcap B": REST_NO_CDR,
+        "rest recording A": WAV,
+        "rest sip-history B": REST_NO_CDR,
+        "rest active-calls": PREFIX_CALLS,
+        "rest audiograph A": PNG,
+        "rest sensors": ("sensors", {1, 2}),
     },
     "nomedia": {
         "api getVoipCalls": BOTH,
@@ -302,6 +386,16 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "pcap.php B": ("refused", "needs the can_pcap permission"),
         "pcap2text.php A": SIP,
         "pcap2text.php B": SIP,
+        "rest cdrs": BOTH,
+        "rest cdr A": ONLY_A,
+        "rest cdr B": ("rows", {"B"}),
+        "rest pcap A": ("refused", "needs the can_pcap permission"),
+        "rest pcap B": ("refused", "needs the can_pcap permission"),
+        "rest recording A": ("refused", "needs the can_download_audio permission"),
+        "rest sip-history B": SVG,
+        "rest active-calls": ("refused", "needs the can_activecalls permission"),
+        "rest audiograph A": ("refused", "needs the can_graphs permission"),
+        "rest sensors": ("sensors", {1, 2}),
     },
     "blocked": dict.fromkeys(ENDPOINTS, BLOCKED),
     "anonymous": {
@@ -319,6 +413,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "pcap.php B": ("refused", "not logged in"),
         "pcap2text.php A": ("refused", "no_session"),
         "pcap2text.php B": ("refused", "no_session"),
+        **{
+            name: ("refused", "authentication required")
+            for name in ENDPOINTS
+            if name.startswith("rest ")
+        },
     },
 }
 

@@ -7,6 +7,7 @@ at start-up with a message naming the variable, instead of surfacing later as a 
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 
 
@@ -94,3 +95,14 @@ def env_database_url(name: str, default: str) -> dict:
             f"{name}: the MySQL URL must name a database (mysql://u:p@host:3306/voipmonitor)"
         )
     return config
+
+
+_RATE = re.compile(r"^(\d{1,9})/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A request rate ``N/period`` (``600/min``, ``10/s``, ``5000/hour``, ``100000/day``)."""
+    value = env_str(name, default).strip()
+    if not _RATE.match(value):
+        raise ConfigError(f"{name}: expected N/s, N/min, N/hour or N/day, got {value!r}")
+    return value

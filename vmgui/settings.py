@@ -15,6 +15,7 @@ from vmgui.env import (
     env_database_url,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_timezone,
 )
@@ -94,6 +95,12 @@ API_AUTH_CACHE_SECONDS = env_int("VMGUI_API_AUTH_CACHE_SECONDS", 300, minimum=0,
 # ("deferTotal": true, the client asks task=TOTAL). 0 = always count exactly.
 SQL_TOTAL_BUDGET_MS = env_int("VMGUI_SQL_TOTAL_BUDGET_MS", 1000, minimum=0, maximum=600_000)
 API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
+# Bounds on request values (docs/security-inputs.md): values in one list-valued parameter
+# (caller/called lists, comma lists, CIDRs, sensors, codecs, custom headers ...), Call-IDs or
+# CDR ids in one request (run by the query engine in chunks), characters of one search pattern.
+MAX_LIST_VALUES = env_int("VMGUI_MAX_LIST_VALUES", 1000, minimum=1, maximum=100_000)
+MAX_ID_VALUES = env_int("VMGUI_MAX_ID_VALUES", 10_000, minimum=1, maximum=1_000_000)
+MAX_PATTERN_LENGTH = env_int("VMGUI_MAX_PATTERN_LENGTH", 1024, minimum=16, maximum=65_535)
 VM_VERSION = "2026.04.0-vmgui"
 
 
@@ -151,6 +158,28 @@ SPOOL_REMOTE = env_str("VMGUI_SPOOL_REMOTE", "off").strip().lower()
 if SPOOL_REMOTE not in ("off", "missing"):
     raise ConfigError(f"VMGUI_SPOOL_REMOTE={SPOOL_REMOTE!r}: use off or missing")
 
+
+# /metrics (monitoring; docs/monitoring.md): off unless a bearer token or an IP allow-list is set.
+def _env_networks(name: str) -> list[str]:
+    import ipaddress
+
+    networks = env_list(name, [])
+    for net in networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name}: {net!r} is not an IP address or CIDR network") from None
+    return networks
+
+
+METRICS_TOKEN = env_str("VMGUI_METRICS_TOKEN", "")
+METRICS_ALLOW_IPS = _env_networks("VMGUI_METRICS_ALLOW_IPS")
+# The sliding window of the call statistics, and how long one snapshot is reused.
+METRICS_WINDOW_SECONDS = env_int("VMGUI_METRICS_WINDOW_SECONDS", 300, minimum=10, maximum=86400)
+METRICS_CACHE_SECONDS = env_int("VMGUI_METRICS_CACHE_SECONDS", 5, minimum=0, maximum=300)
+# Ask every sensor's manager port for its active calls at each (uncached) scrape.
+METRICS_ACTIVE_CALLS = env_bool("VMGUI_METRICS_ACTIVE_CALLS", True)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -165,9 +194,12 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "sharing",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
+    # First, so that it times the whole request (docs/monitoring.md).
+    "monitoring.middleware.LegacyRequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -177,6 +209,8 @@ MIDDLEWARE = [
     "accounts.middleware.BlockedUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that finds the database down answers 503 + Retry-After (vmgui.faults).
+    "vmgui.faults.DatabaseFaultMiddleware",
 ]
 
 ROOT_URLCONF = "vmgui.urls"
@@ -210,6 +244,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Every log record passes through vmgui.logging's redaction first (passwords and wav.php keys
+# in URLs never reach a log).
+LOGGING_CONFIG = "vmgui.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -258,3 +295,224 @@ if URL_PREFIX:
 SESSION_COOKIE_NAME = session_cookie_name(URL_PREFIX)
 # Lifetime of a login session from its login (sql.php clients reuse one for an hour or more).
 SESSION_COOKIE_AGE = env_int("VMGUI_SESSION_SECONDS", 43200, minimum=3600, maximum=31 * 86400)
+
+
+# Behind TLS (docs/security.md, "Safe deployment"): all off by default, so that a plain-HTTP
+# installation (and its sql.php clients) keeps working; `manage.py check --deploy` is clean
+# with them on.
+def proxy_ssl_header(value: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto: https`` (or ``=``) → ``("HTTP_X_FORWARDED_PROTO", "https")``."""
+    import re
+
+    text = value.strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"([A-Za-z0-9-]+)\s*[:=]\s*(\S+)", text)
+    if match is None:
+        raise ConfigError(
+            f"VMGUI_PROXY_SSL_HEADER={value!r}: expected a header and its value, "
+            "e.g. 'X-Forwarded-Proto: https'"
+        )
+    return f"HTTP_{match.group(1).upper().replace('-', '_')}", match.group(2)
+
+
+# Session and CSRF cookies only over HTTPS.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("VMGUI_SECURE_COOKIES", False)
+# HTTP Strict Transport Security (sent on HTTPS answers only, by Django's SecurityMiddleware).
+SECURE_HSTS_SECONDS = env_int("VMGUI_HSTS_SECONDS", 0, minimum=0, maximum=2 * 365 * 86400)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VMGUI_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("VMGUI_HSTS_PRELOAD", False)
+# Redirect plain-HTTP requests to HTTPS (a redirected POST loses its body: clients must use
+# https:// URLs once this is on).
+SECURE_SSL_REDIRECT = env_bool("VMGUI_SSL_REDIRECT", False)
+# The header a TLS-terminating reverse proxy sets (it must also strip it from clients).
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("VMGUI_PROXY_SSL_HEADER", ""))
+
+
+# Custom login (accounts.login; docs/login.md): the login page's hook, LDAP, Entra ID, Google, 2FA.
+def _env_login_map(name: str, *, flags: bool = False) -> dict[str, tuple[str, ...]]:
+    """``key=value,key2=value2`` (flags: ``key=can_pcap+can_play_audio``) in the given order.
+
+    Keys are external group names / ids (``*`` = every user of the provider); the last ``=``
+    separates, so a key may itself contain ``=`` (an LDAP DN).
+    """
+    from accounts.flags import FLAGS
+
+    allowed = set(FLAGS) | {"is_admin", "req_2fa"}
+    result: dict[str, tuple[str, ...]] = {}
+    for item in env_list(name, []):
+        key, sep, value = item.rpartition("=")
+        values = tuple(v.strip() for v in value.split("+") if v.strip())
+        if not sep or not key.strip() or not values:
+            raise ConfigError(f"{name}: {item!r} is not key=value (e.g. voip-noc=noc)")
+        if flags:
+            unknown = [v for v in values if v not in allowed]
+            if unknown:
+                raise ConfigError(
+                    f"{name}: {unknown[0]!r} is not a flag (can_*, hide_license_information, "
+                    "is_admin, req_2fa)"
+                )
+        elif len(values) != 1:
+            raise ConfigError(f"{name}: {item!r} maps to more than one vmgui group")
+        result[key.strip()] = values
+    return result
+
+
+CUSTOM_LOGIN = env_str("VMGUI_CUSTOM_LOGIN", "")
+if CUSTOM_LOGIN and not __import__("re").fullmatch(
+    r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*", CUSTOM_LOGIN
+):
+    raise ConfigError(
+        f"VMGUI_CUSTOM_LOGIN={CUSTOM_LOGIN!r}: use package.module:function (e.g. mysite.login:custom_login)"
+    )
+# Load a hook module that calls shell execution anyway (the old GUI's DISABLE_ANTIVIRUS).
+DISABLE_ANTIVIRUS = env_bool("VMGUI_DISABLE_ANTIVIRUS", False)
+# sql.php's bypass_login also accepts hook/LDAP users (the spec's APIs take local accounts only).
+SQL_BYPASS_LOGIN_CUSTOM = env_bool("VMGUI_SQL_BYPASS_LOGIN_CUSTOM", False)
+# The name authenticator apps show next to a vmgui TOTP entry.
+TOTP_ISSUER = env_str("VMGUI_2FA_ISSUER", "vmgui")
+# CA bundle for the HTTPS calls to Entra ID / Google / LDAPS (empty = the system's).
+LOGIN_CA_BUNDLE = env_str("VMGUI_LOGIN_CA_BUNDLE", "")
+# Public base URL of the provider callbacks behind a proxy (https://vmgui.example.com); empty = as requested.
+LOGIN_CALLBACK_BASE = env_str("VMGUI_LOGIN_CALLBACK_BASE", "")
+
+LDAP_URI = env_str("VMGUI_LDAP_URI", "")  # empty = LDAP sign-in off
+LDAP_BIND_DN = env_str("VMGUI_LDAP_BIND_DN", "")
+LDAP_BIND_PASSWORD = env_str("VMGUI_LDAP_BIND_PASSWORD", "")
+LDAP_USER_BASE = env_str("VMGUI_LDAP_USER_BASE", "")
+LDAP_USER_FILTER = env_str("VMGUI_LDAP_USER_FILTER", "(uid=%(user)s)")
+LDAP_GROUP_BASE = env_str("VMGUI_LDAP_GROUP_BASE", "")
+LDAP_GROUP_TYPE = env_str("VMGUI_LDAP_GROUP_TYPE", "posix").lower()
+if LDAP_GROUP_TYPE not in ("posix", "groupofnames", "ad"):
+    raise ConfigError(f"VMGUI_LDAP_GROUP_TYPE={LDAP_GROUP_TYPE!r}: use posix, groupofnames or ad")
+LDAP_ID_ATTR = env_str("VMGUI_LDAP_ID_ATTR", "uidNumber")
+LDAP_NAME_ATTR = env_str("VMGUI_LDAP_NAME_ATTR", "cn")
+LDAP_EMAIL_ATTR = env_str("VMGUI_LDAP_EMAIL_ATTR", "mail")
+LDAP_REQUIRE_GROUP = env_str("VMGUI_LDAP_REQUIRE_GROUP", "")
+LDAP_GROUP_MAP = _env_login_map("VMGUI_LDAP_GROUP_MAP")
+LDAP_FLAG_MAP = _env_login_map("VMGUI_LDAP_FLAG_MAP", flags=True)
+LDAP_START_TLS = env_bool("VMGUI_LDAP_START_TLS", False)
+LDAP_TIMEOUT = env_int("VMGUI_LDAP_TIMEOUT", 5, minimum=1, maximum=120)
+if LDAP_URI and not LDAP_USER_BASE:
+    raise ConfigError("VMGUI_LDAP_URI is set: VMGUI_LDAP_USER_BASE must name the user subtree")
+
+ENTRA_TENANT = env_str("VMGUI_ENTRA_TENANT", "")
+ENTRA_CLIENT_ID = env_str("VMGUI_ENTRA_CLIENT_ID", "")  # empty = Entra ID sign-in off
+ENTRA_CLIENT_SECRET = env_str("VMGUI_ENTRA_CLIENT_SECRET", "")
+ENTRA_AUTHORITY = env_str(
+    "VMGUI_ENTRA_AUTHORITY", f"https://login.microsoftonline.com/{ENTRA_TENANT or 'TENANT'}"
+)
+ENTRA_GROUP_MAP = _env_login_map("VMGUI_ENTRA_GROUP_MAP")
+ENTRA_FLAG_MAP = _env_login_map("VMGUI_ENTRA_FLAG_MAP", flags=True)
+if ENTRA_CLIENT_ID and not (ENTRA_TENANT and ENTRA_CLIENT_SECRET):
+    raise ConfigError(
+        "VMGUI_ENTRA_CLIENT_ID is set: VMGUI_ENTRA_TENANT and VMGUI_ENTRA_CLIENT_SECRET are needed too"
+    )
+
+GOOGLE_CLIENT_ID = env_str("VMGUI_GOOGLE_CLIENT_ID", "")  # empty = Google sign-in off
+GOOGLE_CLIENT_SECRET = env_str("VMGUI_GOOGLE_CLIENT_SECRET", "")
+GOOGLE_METADATA_URL = env_str(
+    "VMGUI_GOOGLE_METADATA_URL", "https://accounts.google.com/.well-known/openid-configuration"
+)
+GOOGLE_HOSTED_DOMAINS = [d.lower() for d in env_list("VMGUI_GOOGLE_HOSTED_DOMAINS", [])]
+GOOGLE_GROUP = env_str("VMGUI_GOOGLE_GROUP", "")
+GOOGLE_FLAG_MAP = _env_login_map("VMGUI_GOOGLE_FLAG_MAP", flags=True)
+if GOOGLE_CLIENT_ID and not (GOOGLE_CLIENT_SECRET and GOOGLE_HOSTED_DOMAINS):
+    raise ConfigError(
+        "VMGUI_GOOGLE_CLIENT_ID is set: VMGUI_GOOGLE_CLIENT_SECRET and "
+        "VMGUI_GOOGLE_HOSTED_DOMAINS (the Workspace domains allowed in) are needed too"
+    )
+
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts.login",
+]
+# Sessions of users signed in by the hook, LDAP, Entra ID or Google (the local backend stays first).
+AUTHENTICATION_BACKENDS += ["accounts.login.backends.ExternalLoginBackend"]
+LOGIN_URL = "/login/"
+
+# REST API v1 (api.rest; docs/rest-api.md): tokens or the GUI session, problem JSON errors,
+# a request budget per token, OpenAPI at /api/schema/ and Swagger UI (local files) at /api/docs/.
+INSTALLED_APPS += ["drf_spectacular", "drf_spectacular_sidecar", "api.rest"]
+REST_RATE = env_rate("VMGUI_REST_RATE", "600/min")
+REST_MAX_PAGE = env_int("VMGUI_REST_MAX_PAGE", 1000, minimum=1, maximum=10000)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.rest.authentication.BearerTokenAuthentication",
+        "api.rest.authentication.GuiSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "api.rest.permissions.Authenticated",
+        "api.rest.permissions.WritableToken",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.rest.throttling.PerTokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"rest": REST_RATE},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.rest.problems.exception_handler",
+    # `format` is our own parameter (csv, text, svg), not DRF's renderer override.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "vmgui REST API",
+    "DESCRIPTION": "CDRs, call media, SIP history, sensors, active calls, audit log, users and "
+    "groups of a VoIPmonitor sniffer database. Errors are application/problem+json.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.rest.schema.add_problem_responses",
+    ],
+}
+
+# Reports (cdr.reports; docs/reports.md): definitions, api.php reportSummary, REST
+# /api/v1/reports/, scheduled e-mails (manage.py send_reports); /php/apilicensecheck.php.
+INSTALLED_APPS += ["cdr.reports"]
+BRAND_NAME = env_str("VMGUI_BRAND_NAME", "vmgui").strip() or "vmgui"
+REPORT_MAX_DAYS = env_int("VMGUI_REPORT_MAX_DAYS", 366, minimum=1, maximum=3660)
+LICENSE_CALLS_LIMIT = env_int("VMGUI_LICENSE_CALLS_LIMIT", 0, minimum=0, maximum=10_000_000)
+EMAIL_HOST = env_str("VMGUI_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("VMGUI_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("VMGUI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("VMGUI_EMAIL_PASSWORD", "")
+_EMAIL_SECURITY = env_str("VMGUI_EMAIL_SECURITY", "none").strip().lower()
+if _EMAIL_SECURITY not in ("none", "starttls", "ssl"):
+    raise ConfigError(f"VMGUI_EMAIL_SECURITY={_EMAIL_SECURITY!r}: use none, starttls or ssl")
+EMAIL_USE_TLS, EMAIL_USE_SSL = _EMAIL_SECURITY == "starttls", _EMAIL_SECURITY == "ssl"
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = env_str("VMGUI_EMAIL_FROM", "vmgui@localhost")
+
+# Share links and branding (sharing/; docs/sharing.md). BRAND_NAME is read above (reports).
+# BRAND_SHARESITE / BRAND_DOMAIN: the host of share_link URLs ("share.<domain>" when only
+# the domain is set; empty = the host the link was asked on). On that host only share pages
+# answer (sharing.pages.ShareSiteMiddleware); it is added to ALLOWED_HOSTS.
+BRAND_SHARESITE = env_str("VMGUI_BRAND_SHARESITE", "").strip().rstrip("/")
+BRAND_DOMAIN = env_str("VMGUI_BRAND_DOMAIN", "").strip()
+SHARE_DEFAULT_DAYS = env_int("VMGUI_SHARE_DEFAULT_DAYS", 7, minimum=1, maximum=3650)
+SHARE_MAX_DAYS = env_int("VMGUI_SHARE_MAX_DAYS", 90, minimum=1, maximum=3650)
+if SHARE_DEFAULT_DAYS > SHARE_MAX_DAYS:
+    raise ConfigError("VMGUI_SHARE_DEFAULT_DAYS must not exceed VMGUI_SHARE_MAX_DAYS")
+SHARE_PASSWORD_MAX_FAILURES = env_int("VMGUI_SHARE_PASSWORD_MAX_FAILURES", 5, minimum=1)
+SHARE_PASSWORD_MAX_FAILURES_IP = env_int("VMGUI_SHARE_PASSWORD_MAX_FAILURES_IP", 20, minimum=1)
+SHARE_PASSWORD_WINDOW_SECONDS = env_int(
+    "VMGUI_SHARE_PASSWORD_WINDOW_SECONDS", 900, minimum=60, maximum=86400
+)
+_share_host = BRAND_SHARESITE or (f"share.{BRAND_DOMAIN}" if BRAND_DOMAIN else "")
+_share_host = _share_host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+if _share_host and _share_host not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_share_host)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
+    "sharing.pages.ShareSiteMiddleware",
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("sharing.branding.brand")

@@ -19,13 +19,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PermissionRefused
 from accounts.services import ApiPrincipal, AuthRefused, authenticate_local, scope_for
-from api.legacy import tasks_active, tasks_cdr, tasks_media
+from api.legacy import tasks_active, tasks_cdr, tasks_media, tasks_reports, tasks_share
 from api.legacy.concurrency import TooManyApiRequests, acquire_slot, release_slot
 from api.legacy.dates import DateParamError
 from api.legacy.params import ParamError, first_text, params_object, request_fields
 from cdr.media.spool import MediaError
 from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
+from cdr.telemetry import label_request
+from vmgui.faults import database_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +39,14 @@ TASKS: dict[str, Task] = {
 }
 # Tasks that answer a file (or the JSON error envelope), and the active-call tasks (which audit
 # the client's address); they also get the request.
-MEDIA_TASKS = {**tasks_media.MEDIA_TASKS, **tasks_active.TASKS}
+MEDIA_TASKS = {
+    **tasks_media.MEDIA_TASKS,
+    **tasks_active.TASKS,
+    **tasks_reports.TASKS,
+    **tasks_share.TASKS,
+}
 # Tasks of the spec that later issues implement; they answer a clear error until then.
-NOT_YET: tuple[str, ...] = (
-    "getShareURL",
-    "reportSummary",
-)
+NOT_YET: tuple[str, ...] = ()
 _BY_LOWER = {name.lower(): name for name in (*TASKS, *MEDIA_TASKS, *NOT_YET)}
 
 INTERNAL_ERROR = "internal error while answering the request (the server log has the details)"
@@ -104,6 +108,7 @@ def run(request: HttpRequest) -> dict[str, Any] | HttpResponseBase:
         raise ApiError(f"method {request.method} is not supported; use GET or POST")
     fields = request_fields(request)
     task = task_name(fields)
+    label_request(request, task=task)
     slot = acquire_slot(settings.API_MAX_CONCURRENT, settings.API_LOCK_DIR)
     handed_over = False
     try:
@@ -130,16 +135,36 @@ def api_php(request: HttpRequest) -> HttpResponseBase:
     """/php/api.php: HTTP API 2 (task, user, password, params)."""
     try:
         result = run(request)
+        label_request(request, status="ok")
         return result if isinstance(result, HttpResponseBase) else success(result)
     except (ApiError, AuthRefused, TooManyApiRequests, PermissionRefused, MediaError) as exc:
         logger.info("api.php refused: %s", exc.reason)
+        label_request(request, status=_refusal(exc))
         return failure(exc.reason)
     except USER_ERRORS as exc:
         logger.info("api.php refused: %s", exc)
+        label_request(request, status="params")
         return failure(str(exc))
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise  # 503 + Retry-After (vmgui.faults)
         logger.exception("api.php failed")
+        label_request(request, status="internal")
         return failure(INTERNAL_ERROR)
+
+
+# Refusals → the status label of the request counter (/metrics).
+_REFUSALS = {
+    ApiError: "params",
+    AuthRefused: "auth",
+    TooManyApiRequests: "busy",
+    PermissionRefused: "permission",
+    MediaError: "media",
+}
+
+
+def _refusal(exc: Exception) -> str:
+    return next((label for cls, label in _REFUSALS.items() if isinstance(exc, cls)), "refused")
 
 
 @csrf_exempt

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cdr.telemetry import API_SLOTS_IN_USE
+
 
 class TooManyApiRequests(Exception):
     """Every slot is held; ``reason`` is the user-facing message."""
@@ -52,6 +54,7 @@ def acquire_slot(limit: int, lock_dir: Path) -> int | None:
     for index in range(limit):
         fd = _try_lock(slot_path(lock_dir, index))
         if fd is not None:
+            API_SLOTS_IN_USE.inc()
             return fd
     raise TooManyApiRequests(limit)
 
@@ -60,6 +63,7 @@ def release_slot(fd: int | None) -> None:
     """Give a slot back (closing the descriptor drops the flock)."""
     if fd is not None:
         os.close(fd)
+        API_SLOTS_IN_USE.dec()
 
 
 @contextmanager

@@ -6,6 +6,11 @@ and culture-formatted values such as ``7/27/2026 12:00:00 PM``. A value without 
 wall-clock time in the sniffer's zone (``settings.TIME_ZONE``); a value with one is converted
 to it. Every parser returns an aware datetime; garbage raises ``DateParamError`` naming the
 parameter. Responses format dates as ``YYYY-MM-DD HH:MM:SS`` in the sniffer's zone.
+
+Dates at the edges of the calendar (``0001-01-01T00:00:00+14:00``, ``9999-12-31T23:59:59-14:00``)
+are clamped to ``EARLIEST`` … ``LATEST`` in the sniffer's zone: MySQL's DATETIME cannot hold a
+call outside that range, so the rows are the same, and arithmetic on the result (a Call-ID
+interval, a zone conversion) cannot overflow Python's datetime.
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from django.conf import settings
 from django.utils import timezone
 
 OUTPUT_FORMAT = "%Y-%m-%d %H:%M:%S"
+# The range a date parameter is clamped to (naive, in the sniffer's zone): MySQL DATETIME's
+# first day, and its last day minus one, which leaves room for a day of interval arithmetic.
+EARLIEST = dt.datetime(1000, 1, 1)
+LATEST = dt.datetime(9999, 12, 30, 23, 59, 59, 999999)
 
 
 class DateParamError(ValueError):
@@ -141,10 +150,21 @@ def parse_datetime_param(value: object, name: str, *, end_of_day: bool = False) 
         ) from None
     if date_only and end_of_day:
         parsed = parsed.replace(hour=23, minute=59, second=59, microsecond=999999)
+    return _in_range(parsed)
+
+
+def _in_range(parsed: dt.datetime) -> dt.datetime:
+    """``parsed`` as an aware datetime in the sniffer's zone, clamped to EARLIEST … LATEST."""
     zone = sniffer_zone()
-    if timezone.is_aware(parsed):
-        return parsed.astimezone(zone)
-    return timezone.make_aware(parsed, zone)
+    low, high = EARLIEST.replace(tzinfo=zone), LATEST.replace(tzinfo=zone)
+    try:
+        if timezone.is_aware(parsed):
+            value = parsed.astimezone(zone)
+        else:
+            value = parsed.replace(tzinfo=zone)
+    except OverflowError:  # the offset moved it beyond year 1 or 9999
+        return low if parsed.year < 5000 else high
+    return min(max(value, low), high)
 
 
 def format_datetime(value: dt.datetime | None) -> str | None:

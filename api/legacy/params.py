@@ -11,6 +11,11 @@ These are plain functions over a Django request or plain values; they return pla
 raise ``ParamError`` (a user-facing message) for anything they cannot read. Precedence when
 a field comes twice: JSON body, then form/multipart body, then query string (like PHP's
 ``$_REQUEST`` with the default ``request_order = "GP"``: POST wins).
+
+Bounds (docs/security-inputs.md): JSON and PHP bracket names nest at most ``MAX_DEPTH``
+levels; no string may hold a lone UTF-16 surrogate (``"\\ud800"`` in JSON is not text); a
+list-valued parameter holds at most ``settings.MAX_LIST_VALUES`` values (id lists:
+``settings.MAX_ID_VALUES``); whole numbers are at most ``MAX_WHOLE_NUMBER``.
 """
 
 from __future__ import annotations
@@ -20,15 +25,25 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParserError
 
 MAX_UPLOADED_FIELD = 1024 * 1024  # a params field sent as a multipart "file" (curl -F params=@f)
+# Nesting of JSON values and PHP bracket names (a[b][c]); real requests use 2-3 levels.
+MAX_DEPTH = 32
+# The largest whole number a parameter may hold: JavaScript's exact integers (every client can
+# send it), and a sum of two still fits SQL's signed 64-bit LIMIT/OFFSET and SQLite's INTEGER.
+MAX_WHOLE_NUMBER = 2**53 - 1
 
 
 class ParamError(ValueError):
     """The request cannot be read; the message is safe to show to the client."""
+
+
+class HostileValue(ParamError):
+    """Well-formed but refused: nested too deeply, or text that is not text (a surrogate)."""
 
 
 # --- transport ----------------------------------------------------------------------------
@@ -36,14 +51,17 @@ class ParamError(ValueError):
 
 def request_fields(request: HttpRequest) -> dict[str, Any]:
     """Every top-level field of the request, merged over all transports (see module doc)."""
-    fields = php_fields(request.GET.lists())
     try:
+        fields = php_fields(request.GET.lists())
         body_fields = _body_fields(request)
     except (RequestDataTooBig, TooManyFieldsSent) as exc:
         raise ParamError(f"request too large: {exc}") from None
     except MultiPartParserError as exc:
         raise ParamError(f"cannot read the multipart body: {exc}") from None
     fields.update(body_fields)
+    for name, value in fields.items():
+        _check_text(str(name), "a field name")
+        checked(value, str(name)[:40])
     return fields
 
 
@@ -81,13 +99,62 @@ def json_body(body: bytes) -> dict[str, Any] | None:
     if not text.startswith("{"):
         return None
     try:
-        value = json.loads(text)
-    except ValueError:
-        try:
-            value = parse_loose_json(text)
-        except ParamError:
-            return None  # e.g. a form body whose first field name starts with "{"
+        value = json_text(text, "the JSON body")
+    except HostileValue:
+        raise
+    except ParamError:
+        return None  # e.g. a form body whose first field name starts with "{"
     return value if isinstance(value, dict) else None
+
+
+def json_text(text: str, name: str) -> Any:
+    """JSON (or the loose JSON of parse_loose_json) → a checked value, or ParamError.
+
+    A value nested deeper than MAX_DEPTH or holding a lone surrogate is refused: json.loads
+    itself raises RecursionError at ~1000 levels, and code walking a deep value would too.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise HostileValue(f"{name} is nested too deeply (at most {MAX_DEPTH} levels)") from None
+    except ValueError:
+        value = parse_loose_json(text, name)
+    return checked(value, name)
+
+
+def checked(value: Any, name: str) -> Any:
+    """``value`` unchanged when it nests at most MAX_DEPTH levels and all its text is text.
+
+    Walks without recursion. A lone UTF-16 surrogate (JSON ``"\\ud800"``) cannot be encoded
+    as UTF-8 by anything downstream (database drivers, hashers, logs): refused here, once.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, name, 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            _check_text(item, path)
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                raise HostileValue(f"{path} is nested too deeply (at most {MAX_DEPTH} levels)")
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    _check_text(str(key), path)
+                    stack.append((child, f"{path}.{str(key)[:40]}", depth + 1))
+            else:
+                stack.extend((child, f"{path}[]", depth + 1) for child in item)
+    return value
+
+
+def _check_text(text: str, path: str) -> None:
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        raise HostileValue(
+            f"{shown}: contains a lone UTF-16 surrogate (like \\ud800), which is not text"
+        ) from None
 
 
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
@@ -114,6 +181,8 @@ def _split_php_name(name: str) -> tuple[str, list[str]]:
     path = _BRACKET.findall(rest)
     if "".join(f"[{p}]" for p in path) != rest:
         return name, []
+    if len(path) >= MAX_DEPTH:
+        raise ParamError(f"field {name[:start][:40]!r}: at most {MAX_DEPTH} levels of [..]")
     return name[:start], path
 
 
@@ -153,10 +222,7 @@ def params_object(raw: Any, name: str = "params") -> dict[str, Any] | None:
     text = str(raw).strip()
     if not text:
         return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        value = parse_loose_json(text, name)
+    value = json_text(text, name)
     if not isinstance(value, dict):
         raise ParamError(f'{name} must be a JSON object such as {{"startTime":"2024-01-01"}}')
     return value
@@ -221,7 +287,10 @@ class _LooseParser:
         if match:
             self.pos = match.end()
             number = match.group()
-            return float(number) if any(c in number for c in ".eE") else int(number)
+            try:
+                return float(number) if any(c in number for c in ".eE") else int(number)
+            except ValueError:  # more digits than Python converts (4300)
+                raise self.fail("number too long") from None
         match = self._WORD.match(self.text, self.pos)
         if match and match.group() in self._WORDS:
             self.pos = match.end()
@@ -280,8 +349,14 @@ class _LooseParser:
             esc = self.text[self.pos]
             self.pos += 1
             if esc == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[self.pos : self.pos + 4]):
-                out.append(chr(int(self.text[self.pos : self.pos + 4], 16)))
+                code = int(self.text[self.pos : self.pos + 4], 16)
                 self.pos += 4
+                low = self.text[self.pos : self.pos + 6]
+                if 0xD800 <= code < 0xDC00 and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", low):
+                    # a surrogate pair (as json.loads combines it): one character
+                    code = 0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)
+                    self.pos += 6
+                out.append(chr(code))
             else:
                 out.append(self._ESCAPES.get(esc, esc))
         raise self.fail("unterminated string")
@@ -310,20 +385,37 @@ def text_value(value: Any, name: str) -> str:
     return str(value).strip()
 
 
-def text_list(value: Any, name: str) -> list[str]:
-    """One or several strings: a scalar, a list, or a comma-separated string."""
+def list_limit(ids: bool = False) -> tuple[int, str]:
+    """The most values one list-valued parameter may hold, and the setting that says so."""
+    if ids:
+        return settings.MAX_ID_VALUES, "VMGUI_MAX_ID_VALUES"
+    return settings.MAX_LIST_VALUES, "VMGUI_MAX_LIST_VALUES"
+
+
+def check_count(count: int, name: str, *, ids: bool = False) -> None:
+    """Refuse a list of more values than list_limit allows, naming the limit and its setting."""
+    limit, setting = list_limit(ids)
+    if count > limit:
+        raise ParamError(f"{name}: at most {limit} values per request ({setting}), got {count}")
+
+
+def text_list(value: Any, name: str, *, ids: bool = False) -> list[str]:
+    """One or several strings: a scalar, a list, or a comma-separated string (bounded count)."""
     if isinstance(value, list):
         items = value
     elif isinstance(value, str):
         items = value.split(",")
     else:
         items = [value]
+    check_count(len(items), name, ids=ids)
     result = [text_value(item, name) for item in items if not is_blank(item)]
     return [item for item in result if item]
 
 
-def int_value(value: Any, name: str, *, minimum: int | None = None) -> int:
-    """A whole number from a number or a numeric string."""
+def int_value(
+    value: Any, name: str, *, minimum: int | None = None, maximum: int = MAX_WHOLE_NUMBER
+) -> int:
+    """A whole number from a number or a numeric string, at most ``maximum``."""
     if isinstance(value, bool):
         raise ParamError(f"{name}: expected a whole number")
     if isinstance(value, float):
@@ -336,12 +428,14 @@ def int_value(value: Any, name: str, *, minimum: int | None = None) -> int:
         raise ParamError(f"{name}: expected a whole number, got {str(value)[:40]!r}") from None
     if minimum is not None and number < minimum:
         raise ParamError(f"{name}: must be at least {minimum}")
+    if number > maximum:
+        raise ParamError(f"{name}: must be at most {maximum}")
     return number
 
 
-def int_list(value: Any, name: str, *, minimum: int | None = None) -> list[int]:
+def int_list(value: Any, name: str, *, minimum: int | None = None, ids: bool = False) -> list[int]:
     """One or several whole numbers: ``12``, ``"12"``, ``[6, "7"]`` or ``"6,7"``."""
-    return [int_value(item, name, minimum=minimum) for item in text_list(value, name)]
+    return [int_value(item, name, minimum=minimum) for item in text_list(value, name, ids=ids)]
 
 
 _TRUE = {"1", "true", "yes", "on", "y"}

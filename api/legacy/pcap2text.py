@@ -16,9 +16,7 @@ Choices are documented in docs/sip-history.md.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import zoneinfo
 from collections.abc import Callable
 from typing import Any, Final, TypeVar
 from urllib.parse import urlencode
@@ -50,13 +48,18 @@ from api.legacy.sql_session import NoSession, session_principal, wants_html
 from cdr.media import service as media
 from cdr.media.service import CallMedia, NoSuchCdr
 from cdr.media.spool import MediaError, MediaMissing
+from cdr.query.errors import QueryError
+from cdr.query.ipfilter import IPFilterError
 from cdr.siphistory import msc
 from cdr.siphistory.extract import CallFlow, DtmfEvent, RtpStream, SipMessage, call_flow
+from cdr.siphistory.textdump import clock, text_dump
+from vmgui.faults import database_unavailable
 
 logger = logging.getLogger(__name__)
 
 ACTIONS: Final = ("brief_data", "brief", "getMSC", "text")
 DEFAULT_CID_INTERVAL: Final = 60
+MAX_CID_INTERVAL: Final = 86400  # as getPCAP's (api.legacy.tasks_media)
 # rows of a PNG diagram (a ticket image; the text export has every message)
 PNG_MAX_ROWS: Final = 300
 INTERNAL_ERROR: Final = (
@@ -100,7 +103,7 @@ def _interval(fields: dict[str, Any]) -> int:
     value = fields.get("cidInterval")
     if is_blank(value):
         return DEFAULT_CID_INTERVAL
-    return int_value(value, "cidInterval", minimum=0)
+    return int_value(value, "cidInterval", minimum=0, maximum=MAX_CID_INTERVAL)
 
 
 def _calls(fields: dict[str, Any], principal: ApiPrincipal) -> list[CallMedia]:
@@ -144,16 +147,6 @@ def _calls(fields: dict[str, Any], principal: ApiPrincipal) -> list[CallMedia]:
 # ---------------------------------------------------------------------------
 
 
-def _zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
-
-
-def _clock(ts_us: int) -> str:
-    """``YYYY-MM-DD HH:MM:SS.ffffff`` in the sniffer's zone (VMGUI_TIME_ZONE)."""
-    when = dt.datetime.fromtimestamp(ts_us / 1e6, dt.UTC).astimezone(_zone())
-    return when.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def _relative(ts_us: int | None, start: int) -> float | None:
     return None if ts_us is None else round((ts_us - start) / 1e6, 6)
 
@@ -163,7 +156,7 @@ def message_item(msg: SipMessage, start: int, *, full: bool = False) -> dict[str
     item: dict[str, Any] = {
         "id": msg.index + 1,
         "time_timestamp": msg.ts_us / 1e6,
-        "time": _clock(msg.ts_us),
+        "time": clock(msg.ts_us),
         "time_relative": _relative(msg.ts_us, start),
         "srcip": msg.src,
         "srcport": msg.sport,
@@ -219,7 +212,7 @@ def dtmf_item(d: DtmfEvent, start: int) -> dict[str, Any]:
         "digit": d.digit,
         "type": d.kind,
         "time_timestamp": d.ts_us / 1e6,
-        "time": _clock(d.ts_us),
+        "time": clock(d.ts_us),
         "time_relative": _relative(d.ts_us, start),
         "srcip": d.src,
         "srcport": d.sport,
@@ -227,45 +220,6 @@ def dtmf_item(d: DtmfEvent, start: int) -> dict[str, Any]:
         "dstport": d.dport,
         "duration_ms": d.duration_ms,
     }
-
-
-def text_dump(flow: CallFlow, calls: list[CallMedia]) -> str:
-    """Every message in full, ticket-friendly (one header line per message)."""
-    start = flow.start_us or 0
-    call_ids = ", ".join(dict.fromkeys(c.call_id for c in calls))
-    lines = [
-        f"SIP history of CDR {', '.join(str(c.cdr_id) for c in calls)} (Call-ID {call_ids})",
-        f"{len(flow.messages)} SIP messages; times in {settings.TIME_ZONE}",
-    ]
-    lines += [f"note: {n}" for n in flow.notes]
-    lines.append("")
-    for msg in flow.messages:
-        flags = ""
-        if msg.retransmission:
-            flags += " retransmission"
-        if msg.truncated:
-            flags += " truncated"
-        lines.append(
-            f"===== [{msg.index + 1}] {_clock(msg.ts_us)} (+{(msg.ts_us - start) / 1e6:.6f} s) "
-            f"{msg.transport} {msg.src_endpoint} -> {msg.dst_endpoint} ({msg.size} bytes){flags}"
-        )
-        lines.append(msg.text.rstrip("\n"))
-        lines.append("")
-    if flow.streams:
-        lines.append("===== RTP streams")
-        for s in flow.streams:
-            lost = "" if s.lost is None else f", {s.lost} lost"
-            lines.append(
-                f"{s.src}:{s.sport} -> {s.dst}:{s.dport} {s.codec}: {s.packets} packets{lost}"
-                f" ({s.source})"
-            )
-        lines.append("")
-    if flow.dtmf:
-        lines.append("===== DTMF")
-        for d in flow.dtmf:
-            lines.append(f"{_clock(d.ts_us)} {d.digit} ({d.kind}) {d.src} -> {d.dst}")
-        lines.append("")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
@@ -314,7 +268,7 @@ def _context(
         "cdr_ids": ", ".join(str(c.cdr_id) for c in calls),
         "flow": flow,
         "messages": [
-            {"m": m, "time": _clock(m.ts_us), "rel": f"+{(m.ts_us - start) / 1e6:.3f}"}
+            {"m": m, "time": clock(m.ts_us), "rel": f"+{(m.ts_us - start) / 1e6:.3f}"}
             for m in flow.messages
         ],
         "streams": [stream_item(s, start) for s in flow.streams],
@@ -421,9 +375,11 @@ def _refusal(run: Callable[[], T]) -> T:
         raise _Refusal("media", exc.reason, 404) from None
     except MediaError as exc:
         raise _Refusal("media", exc.reason, 422) from None
-    except (ParamError, DateParamError) as exc:
+    except (ParamError, DateParamError, QueryError, IPFilterError) as exc:
         raise _Refusal("params", str(exc), 400) from None
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise  # 503 + Retry-After (vmgui.faults)
         logger.exception("pcap2text.php failed")
         raise _Refusal("internal", INTERNAL_ERROR, 500) from None
 

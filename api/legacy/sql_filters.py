@@ -1,8 +1,9 @@
 """sql.php's GUI filter parameters → ``cdr.query.engine.CdrFilter``, paging and sort keys.
 
 Only translation lives here: every condition is run by the CDR query engine (cdr/query/engine.py)
-with the caller's scope. The RTP quality filters are declared once, in ``QUALITY_FILTERS``:
-parameter → cdr columns (either side), comparison and scaling, handed to the engine as
+with the caller's scope. The RTP quality filters are declared once, with every other filter, in
+the query engine's filter declaration (``cdr.query.filterspec.QUALITY_FILTERS``: parameter →
+cdr columns (either side), comparison and scaling), handed to the engine as
 ``column_conditions``. The semantics chosen where the spec is silent are in
 docs/legacy-sql.md.
 """
@@ -10,7 +11,6 @@ docs/legacy-sql.md.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -18,68 +18,23 @@ from typing import Any
 
 from api.legacy.dates import parse_datetime_param
 from api.legacy.params import (
+    MAX_WHOLE_NUMBER,
     ParamError,
+    check_count,
     int_list,
     int_value,
     is_blank,
-    parse_loose_json,
+    json_text,
     text_list,
     text_value,
 )
 from cdr.query import engine as query
 from cdr.query.engine import CdrFilter
+from cdr.query.filterspec import QUALITY_FILTERS
 
 DEFAULT_LIMIT = 100  # rows of a page when the client sends no limit (ExtJS grids always do)
 DEFAULT_ORDER = ("-calldate",)  # the GUI's CDR list: newest first
 
-
-@dataclass(frozen=True)
-class QualityFilter:
-    """One RTP quality filter: a threshold compared against the a- or b-side column.
-
-    The request value is in display units (MOS 3.5, ms, percent, counts); ``scale`` turns it
-    into the column's unit (``*_mult10`` → ×10). The filter matches a call when ANY of
-    ``columns`` compares true (``lte``: "at most", ``gte``: "at least"); a side the sniffer
-    did not measure (NULL) never matches.
-    """
-
-    columns: tuple[str, ...]
-    lookup: str  # "lte" | "gte"
-    scale: float
-    unit: str
-    maximum: float | None = None
-
-    def condition(self, value: float) -> tuple[str, float]:
-        """The engine's ``column_conditions`` entry: ``"a__gte|b__gte"`` → scaled value."""
-        key = "|".join(f"{column}__{self.lookup}" for column in self.columns)
-        scaled = round(value * self.scale, 6)
-        return key, int(scaled) if scaled.is_integer() else scaled
-
-
-def _sides(column: str) -> tuple[str, str]:
-    return f"a_{column}", f"b_{column}"
-
-
-# RTCP fraction lost is stored on the RTP header's 0..255 scale (256 = 100 %); the GUI user
-# thinks in percent, so percent × 2.56 is compared.
-QUALITY_FILTERS: dict[str, QualityFilter] = {
-    # MOS: "at most" (finds the bad calls): the caller's or the called party's MOS ≤ value.
-    "fmosf1": QualityFilter(_sides("mos_f1_mult10"), "lte", 10, "MOS", 5),
-    "fmosf2": QualityFilter(_sides("mos_f2_mult10"), "lte", 10, "MOS", 5),
-    "fmosadapt": QualityFilter(_sides("mos_adapt_mult10"), "lte", 10, "MOS", 5),
-    # Jitter / loss / delay: "at least", on either side.
-    "frtcp_maxjitter": QualityFilter(_sides("rtcp_maxjitter"), "gte", 1, "ms"),
-    "frtcp_avgjitter": QualityFilter(_sides("rtcp_avgjitter_mult10"), "gte", 10, "ms"),
-    "frtcp_maxfr": QualityFilter(_sides("rtcp_maxfr"), "gte", 2.56, "%", 100),
-    "frtcp_avgfr": QualityFilter(_sides("rtcp_avgfr_mult10"), "gte", 25.6, "%", 100),
-    # floss<N>: loss bursts of exactly N packets (10: ten or more), at least this many events.
-    **{f"floss{n}": QualityFilter(_sides(f"sl{n}"), "gte", 1, "events") for n in range(1, 11)},
-    # f_d<N>: packets whose delay fell in the bucket starting at N ms, at least this many.
-    **{
-        f"f_d{n}": QualityFilter(_sides(f"d{n}"), "gte", 1, "packets")
-        for n in (50, 70, 90, 120, 150, 200, 300)
-    },
-}
 
 _DYNAMIC_HEADER = re.compile(r"^fcustom_header_(\d{1,2})_(\d{1,2})$")
 _FIXED_HEADER = re.compile(r"^fcustom_header__(.+)$")
@@ -97,6 +52,11 @@ def _date(fields: dict[str, Any], name: str, *, end_of_day: bool = False) -> dt.
     return None if value is None else parse_datetime_param(value, name, end_of_day=end_of_day)
 
 
+# A threshold above every value a cdr column can hold (mediumint: 16.7M); a larger one would
+# overflow once scaled (x10, x1000) and cannot mean anything else.
+MAX_NUMBER = 1e12
+
+
 def number_value(value: Any, name: str, *, minimum: float = 0, maximum: float | None = None):
     """A decimal number (``3.5``, ``"3.5"``, ``"3,5"``) within bounds, else ParamError."""
     if isinstance(value, bool) or isinstance(value, (dict, list)):
@@ -104,26 +64,27 @@ def number_value(value: Any, name: str, *, minimum: float = 0, maximum: float | 
     text = str(value).strip().replace(",", ".")
     try:
         number = float(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ParamError(f"{name}: expected a number, got {text[:40]!r}") from None
     if not math.isfinite(number) or number < minimum:
         raise ParamError(f"{name}: must be a number of at least {minimum:g}")
-    if maximum is not None and number > maximum:
+    maximum = MAX_NUMBER if maximum is None else maximum
+    if number > maximum:
         raise ParamError(f"{name}: must be at most {maximum:g}")
     return number
 
 
 def sip_responses(value: Any, name: str = "fsipresponse") -> list[int]:
     """Codes (``486``), comma lists (``486,503``) and classes (``4`` or ``4xx`` = 400-499)."""
-    codes: list[int] = []
+    codes: dict[int, None] = {}  # ordered set: "4,4xx,4" is one class, not 300 values
     for item in text_list(value, name):
         match = _RESPONSE_CLASS.match(item)
         if match:
             first = int(match.group(1)) * 100
-            codes += range(first, first + 100)
+            codes.update(dict.fromkeys(range(first, first + 100)))
         else:
-            codes.append(int_value(item, name, minimum=0))
-    return codes
+            codes[int_value(item, name, minimum=0, maximum=65535)] = None
+    return list(codes)
 
 
 def _numbers(f: CdrFilter, fields: dict[str, Any]) -> None:
@@ -145,6 +106,8 @@ def _numbers(f: CdrFilter, fields: dict[str, Any]) -> None:
 
 def _custom_headers(f: CdrFilter, fields: dict[str, Any]) -> None:
     """``fcustom_header_<table>_<column>`` (dynamic) and ``fcustom_header__<Header>`` (fixed)."""
+    given = [n for n, v in fields.items() if n.startswith("fcustom_header_") and not is_blank(v)]
+    check_count(len(given), "fcustom_header_* filters")
     for name, value in fields.items():
         if is_blank(value) or not name.startswith("fcustom_header_"):
             continue
@@ -195,6 +158,7 @@ def listing_filter(fields: dict[str, Any], *, require_date: bool = True) -> CdrF
     if callid is not None:
         # A Call-ID may contain commas: one value (or a JSON list from a deep link).
         items = callid if isinstance(callid, list) else [callid]
+        check_count(len(items), "fcallid", ids=True)
         f.call_ids = [text_value(item, "fcallid") for item in items if not is_blank(item)]
     if (value := _given(fields, "fsipresponse")) is not None:
         f.sip_responses = sip_responses(value)
@@ -232,7 +196,10 @@ def page_of(fields: dict[str, Any]) -> Page:
         return Page(int_value(value, "start", minimum=0), limit)
     if (value := _given(fields, "page")) is not None:
         page = int_value(value, "page", minimum=1)
-        return Page((page - 1) * limit if limit else 0, limit)
+        offset = (page - 1) * limit if limit else 0
+        if offset > MAX_WHOLE_NUMBER:
+            raise ParamError(f"page: page x limit must be at most {MAX_WHOLE_NUMBER}")
+        return Page(offset, limit)
     return Page(0, limit)
 
 
@@ -242,16 +209,14 @@ def order_of(fields: dict[str, Any]) -> list[str]:
     if raw is None:
         return list(DEFAULT_ORDER)
     if isinstance(raw, str) and raw.strip()[:1] in "[{":
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raw = parse_loose_json(raw, "sort")
+        raw = json_text(raw, "sort")
     if isinstance(raw, dict):
         raw = [raw]
     if isinstance(raw, str):
         raw = [{"property": raw, "direction": fields.get("dir") or "ASC"}]
     if not isinstance(raw, list):
         raise ParamError('sort: expected [{"property":"calldate","direction":"DESC"}]')
+    check_count(len(raw), "sort")
     keys = []
     for item in raw:
         if not isinstance(item, dict) or is_blank(item.get("property")):

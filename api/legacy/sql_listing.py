@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
 
 from accounts.services import ApiPrincipal
-from api.legacy.params import ParamError, bool_value, is_blank, parse_loose_json
+from api.legacy.params import ParamError, bool_value, is_blank, json_text
 from api.legacy.sql_filters import Page, listing_filter, order_of, page_of
 from api.legacy.tasks_cdr import voip_call_row
 from cdr.query import engine as query
@@ -178,7 +180,7 @@ def total(fields: dict[str, Any], principal: ApiPrincipal) -> dict[str, Any]:
     return {"success": True, "total": query.count(f, principal.scope)}
 
 
-# group_by values clients send → the engine's group names (cdr.query.engine.GROUPS).
+# group_by: the names clients send → the engine's group names (cdr.query.engine.GROUPS).
 GROUP_NAMES = {
     "lastsipresponse": "lastSIPresponse",
     "lastsipresponsenum": "lastSIPresponse",
@@ -189,40 +191,88 @@ GROUP_NAMES = {
     "sensor_id": "sensor",
     "fsensor_id": "sensor",
 }
+# The GUI group panel's numeric codes. Only the codes a real client shows are accepted:
+# 4 = last SIP response (monitoring exporters send group_by=4 and read lastSIPresponse,
+# lastSIPresponseNum, cnt_all). Other codes are refused with this list rather than guessed.
+GROUP_CODES = {"4": "lastSIPresponse"}
+ACCEPTED_GROUPS = (
+    "codes: "
+    + ", ".join(f"{code} = {name}" for code, name in GROUP_CODES.items())
+    + "; names: lastSIPresponse (lastSIPresponseNum, sipresponse), id_sensor (sensor, sensor_id)"
+)
+# Bounds on what is read from group_by / needColumns (any longer input is cut, not parsed).
+MAX_GROUP_ITEMS = 8
+MAX_COLUMNS_TEXT = 4096
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+def _group_items(value: Any) -> list[Any]:
+    if isinstance(value, str) and value.strip().startswith("["):
+        value = json_text(value, "group_by")  # bounded depth (a deep list is refused)
+    if isinstance(value, list):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]
+    return str(value).split(",")
 
 
 def group_names(value: Any) -> list[str]:
-    """``group_by``: one name, a comma list or a JSON list; default: last SIP response."""
+    """``group_by``: a name or numeric code, a comma list or a JSON list; default: last SIP
+    response. An unknown item is refused with the accepted codes and names."""
     if is_blank(value):
         return ["lastSIPresponse"]
-    if isinstance(value, str) and value.strip().startswith("["):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            value = parse_loose_json(value, "group_by")
-    items = value if isinstance(value, list) else str(value).split(",")
     groups: list[str] = []
-    for item in items:
+    for item in _group_items(value)[:MAX_GROUP_ITEMS]:
+        if isinstance(item, float) and item.is_integer():
+            item = int(item)
         name = str(item).strip()
         if not name:
             continue
-        group = GROUP_NAMES.get(name.lower())
+        group = GROUP_CODES.get(name) or GROUP_NAMES.get(name.lower())
         if group is None:
-            raise ParamError(
-                f"group_by: cannot group by {name[:40]!r} (use lastSIPresponse and/or id_sensor)"
-            )
+            raise ParamError(f"group_by: cannot group by {name[:40]!r} ({ACCEPTED_GROUPS})")
         if group not in groups:
             groups.append(group)
     return groups or ["lastSIPresponse"]
 
 
+def need_columns(value: Any) -> list[str]:
+    """``needColumns`` read leniently, never an error: a JSON list, the same URL-encoded, or
+    broken text such as ``%5B%22lastSIPresponse%22%2C%22cnt_ok%22%lastSIPresponseNum%22%``
+    (what a deployed exporter sends): the column names found in it, in order."""
+    if is_blank(value):
+        return []
+    if isinstance(value, list):
+        value = ",".join(str(v) for v in value[:64])
+    text = unquote(str(value)[:MAX_COLUMNS_TEXT])
+    return list(dict.fromkeys(_COLUMN_NAME.findall(text)))
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
 def stats(fields: dict[str, Any], principal: ApiPrincipal) -> dict[str, Any]:
-    """task=LISTING&module=CDR_stats: counts per group (cnt_all, cnt_ok) over the filters."""
+    """task=LISTING&module=CDR_stats: counts per group (cnt_all, cnt_ok) over the filters.
+
+    Every group is answered (``limit``, ``page``, ``start`` and the GUI's bookkeeping fields
+    are ignored). ``needColumns`` does not narrow the rows: every row has its group keys,
+    ``cnt_all`` and ``cnt_ok``. ``needPercentile`` (true) adds ``cnt_all_percent``: the
+    group's share of all matching calls, 0-100. Docs: docs/legacy-sql.md, "CDR_stats".
+    """
     f = listing_filter(fields)
-    rows = query.aggregate(f, principal.scope, group_names(fields.get("group_by")))
-    return {
-        "success": True,
-        "total": len(rows),
-        "_vm_version": settings.VM_VERSION,
-        "results": rows,
-    }
+    groups = group_names(fields.get("group_by"))
+    need_columns(fields.get("needColumns"))  # read (bounded, lenient) and accepted
+    rows = query.aggregate(f, principal.scope, groups)
+    if _lenient_flag(fields.get("needPercentile")):
+        whole = sum(row["cnt_all"] for row in rows)
+        for row in rows:
+            row["cnt_all_percent"] = _percent(row["cnt_all"], whole)
+    return {"success": True, "total": len(rows), "results": rows}
+
+
+def _lenient_flag(value: Any) -> bool:
+    """A GUI flag that must never refuse a request: true for 1/true/yes/on, else false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")

@@ -23,9 +23,17 @@ from accounts.services import AuthRefused
 from api.legacy import sql_listing as tasks
 from api.legacy.dates import DateParamError
 from api.legacy.params import ParamError, params_object, request_fields
-from api.legacy.sql_session import NoSession, bypass_login, session_principal, wants_html
+from api.legacy.sql_session import (
+    NoSession,
+    bypass_login,
+    session_logout,
+    session_principal,
+    wants_html,
+)
 from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
+from cdr.telemetry import label_request
+from vmgui.faults import database_unavailable
 
 logger = logging.getLogger("api.legacy.sql_php")
 
@@ -78,8 +86,16 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     ("total", ""): _cdr_task(tasks.total),
     ("listing", "cdr_stats"): _cdr_task(tasks.stats),
 }
+# (task, module) → the task label of the request counter (/metrics): a fixed set, never input.
+TASK_LABELS = {
+    ("listing", "cdr"): "LISTING",
+    ("total", "cdr"): "TOTAL",
+    ("total", ""): "TOTAL",
+    ("listing", "cdr_stats"): "CDR_stats",
+}
 SUPPORTED = (
-    "module=bypass_login, task=LISTING&module=CDR, task=TOTAL, task=LISTING&module=CDR_stats"
+    "module=bypass_login, module=logout, task=LISTING&module=CDR, task=TOTAL, "
+    "task=LISTING&module=CDR_stats"
 )
 
 
@@ -93,6 +109,8 @@ def handler_for(fields: dict[str, Any]) -> Handler:
     module, task = _lower(fields, "module"), _lower(fields, "task")
     if module == "bypass_login":
         return bypass_login
+    if "logout" in (module, task):
+        return session_logout
     handler = HANDLERS.get((task, module))
     if handler is None:
         asked = f"task={fields.get('task')!s:.40} module={fields.get('module')!s:.40}"
@@ -107,8 +125,11 @@ def _as_response(answer: Answer) -> HttpResponseBase:
 def answer(request: HttpRequest, run: Callable[[], Answer]) -> HttpResponseBase:
     """Run ``run`` and turn every outcome into sql.php's JSON (never a traceback)."""
     try:
-        return _as_response(run())
+        response = _as_response(run())
+        label_request(request, status="ok")
+        return response
     except NoSession:
+        label_request(request, status="no_session")
         return no_session()
     except SqlError as exc:
         kind, reason = exc.kind, exc.reason
@@ -118,10 +139,14 @@ def answer(request: HttpRequest, run: Callable[[], Answer]) -> HttpResponseBase:
         kind, reason = "permission", exc.reason
     except USER_ERRORS as exc:
         kind, reason = "params", str(exc)
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            raise  # 503 + Retry-After (vmgui.faults)
         logger.exception("sql.php failed")
+        label_request(request, status="internal")
         return failure("internal", INTERNAL_ERROR)
     logger.info("sql.php refused (%s): %s", kind, reason)
+    label_request(request, status=kind)
     return failure(kind, reason)
 
 
@@ -129,12 +154,22 @@ def _run_sql(request: HttpRequest) -> Answer:
     if request.method not in ("GET", "POST"):
         raise SqlError("params", f"method {request.method} is not supported; use GET or POST")
     fields = request_fields(request)
-    return handler_for(fields)(request, fields)
+    handler = handler_for(fields)
+    label_request(request, task=_task_label(fields))
+    return handler(request, fields)
+
+
+def _task_label(fields: dict[str, Any]) -> str:
+    """The request counter's task label of a request ``handler_for`` accepted."""
+    module, task = _lower(fields, "module"), _lower(fields, "task")
+    if module == "bypass_login":
+        return "bypass_login"
+    return TASK_LABELS.get((task, module), "logout")
 
 
 @csrf_exempt
 def sql_php(request: HttpRequest) -> HttpResponseBase:
-    """/php/model/sql.php: bypass_login, LISTING (CDR, CDR_stats) and TOTAL."""
+    """/php/model/sql.php: bypass_login, logout, LISTING (CDR, CDR_stats) and TOTAL."""
     return answer(request, lambda: _run_sql(request))
 
 

@@ -6,6 +6,7 @@ Django's ``login`` and answers the session key as ``SID``. The key IS the value 
 cookie (``settings.SESSION_COOKIE_NAME``: ``PHPSESSID``, or ``PHPSESSID-<prefix>`` under a URL
 prefix), so a client that only sends ``Cookie: PHPSESSID=<SID>`` is the logged-in user, and
 so is a browser logged in through the admin (later the GUI): one session for every face.
+``module=logout`` ends that session on the server (accounts.services.end_session).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest
 
-from accounts.services import ApiPrincipal, authenticate_local, scope_for
+from accounts.login.flow import authenticate_for_api
+from accounts.services import ApiPrincipal, authenticate_local, end_session, scope_for
 from api.legacy.params import first_text
 
 
@@ -38,16 +40,33 @@ def bypass_login(request: HttpRequest, fields: dict[str, Any]) -> dict[str, Any]
     """
     username = first_text(fields, "user", "username")
     password = first_text(fields, "pass", "password")
-    user = authenticate_local(
-        username, password, request=request, face="sql.php", record_success=True
-    )
-    login(request, user, backend=_login_backend())
+    if settings.SQL_BYPASS_LOGIN_CUSTOM:
+        # Off by default (the spec's APIs take local accounts only): then the custom_login
+        # hook / LDAP answer for non-local users too, as on the login page (docs/login.md).
+        user, backend = authenticate_for_api(username, password, request=request, face="sql.php")
+    else:
+        user = authenticate_local(
+            username, password, request=request, face="sql.php", record_success=True
+        )
+        backend = _login_backend()
+    login(request, user, backend=backend)
     return {
         "SID": request.session.session_key,
         "cookie_name": settings.SESSION_COOKIE_NAME,
         "success": True,
         "_vm_version": settings.VM_VERSION,
     }
+
+
+def session_logout(request: HttpRequest, fields: dict[str, Any]) -> dict[str, Any]:
+    """``module=logout`` (or ``task=logout``): end the session on the server.
+
+    Always a success, with or without a session (logging out twice is not an error);
+    ``loggedOut`` says whether there was a session to end. The session row is deleted, so
+    the SID stops working for every face at once (sql.php, pcap2text.php, pcap.php, admin).
+    """
+    was_logged_in = end_session(request)
+    return {"success": True, "loggedOut": was_logged_in, "_vm_version": settings.VM_VERSION}
 
 
 def session_principal(request: HttpRequest) -> ApiPrincipal:

@@ -26,7 +26,8 @@ from accounts import audit
 from accounts.models import AuditEvent
 from accounts.permissions import require_flag
 from accounts.services import ApiPrincipal
-from api.legacy.params import ParamError, int_value, is_blank, text_value
+from api.legacy.params import ParamError, check_count, int_value, is_blank, text_value
+from cdr.query.patterns import check_length
 from cdr.sensors import registry as sensors
 from cdr.sensors.manager import (
     IP_COLUMNS,
@@ -72,16 +73,40 @@ def _sensor_param(params: dict[str, Any], *, all_value: bool) -> int | None:
 
 
 def _call_id_matcher(value: Any):
-    """callId: one Call-ID or a list; ``%`` is a wildcard, otherwise the match is exact."""
+    """callId: one Call-ID or a list; ``%`` is a wildcard, otherwise the match is exact.
+
+    Matched like the CDR engine's Call-ID patterns (``cdr.query.patterns.like_match``): in time
+    linear in the Call-ID (no backtracking regex), each pattern at most
+    settings.MAX_PATTERN_LENGTH characters. Unlike a LIKE search, ``_`` is literal and
+    case counts: a Call-ID is an opaque token.
+    """
     items = value if isinstance(value, list) else [value]
+    check_count(len(items), "params.callId")
     patterns = [text_value(v, "params.callId") for v in items if not is_blank(v)]
-    regexes = [
-        re.compile(
-            "".join(".*" if part == "%" else re.escape(part) for part in re.split("(%)", p)), re.S
-        )
-        for p in patterns
-    ]
-    return lambda call_id: any(r.fullmatch(call_id or "") for r in regexes)
+    for pattern in patterns:
+        check_length(pattern, "params.callId")
+    matchers = [_pattern_matcher(p) for p in patterns]
+    return lambda call_id: any(m(call_id or "") for m in matchers)
+
+
+def _pattern_matcher(pattern: str):
+    """One callId pattern: exact, or pieces of literal text between runs of ``%``."""
+    if "%" not in pattern:
+        return lambda call_id: call_id == pattern
+    first, *middle, last = re.sub("%%+", "%", pattern).split("%")
+
+    def matches(call_id: str) -> bool:
+        if not call_id.startswith(first):
+            return False
+        pos = len(first)
+        for piece in middle:  # leftmost occurrence: exact for literal pieces, never backtracks
+            found = call_id.find(piece, pos)
+            if found < 0:
+                return False
+            pos = found + len(piece)
+        return len(call_id) - len(last) >= pos and call_id.endswith(last)
+
+    return matches
 
 
 def active_call_row(item: SensorCall) -> dict[str, Any]:

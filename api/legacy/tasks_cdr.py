@@ -19,6 +19,7 @@ from api.legacy.dates import format_datetime, parse_datetime_param
 from api.legacy.params import (
     ParamError,
     bool_value,
+    check_count,
     int_list,
     int_value,
     is_blank,
@@ -50,9 +51,10 @@ def _date(params: dict[str, Any], *names: str, end_of_day: bool = False) -> dt.d
     return parse_datetime_param(value, f"params.{name}", end_of_day=end_of_day)
 
 
-def _patterns(value: Any, name: str) -> list[str]:
-    """One pattern, or a list of patterns (matched with OR)."""
+def _patterns(value: Any, name: str, *, ids: bool = False) -> list[str]:
+    """One pattern, or a list of patterns (matched with OR), at most a configured number."""
     items = value if isinstance(value, list) else [value]
+    check_count(len(items), name, ids=ids)
     return [text_value(item, name) for item in items if not is_blank(item)]
 
 
@@ -117,10 +119,10 @@ def voip_calls_filter(params: dict[str, Any], *, require_start: bool = True) -> 
     _numbers(f, params)
     call_id = _given(params, "callId")
     if call_id:
-        f.call_ids = _patterns(call_id[1], "params.callId")
+        f.call_ids = _patterns(call_id[1], "params.callId", ids=True)
     cdr_id = _given(params, "cdrId")
     if cdr_id:
-        f.cdr_ids = int_list(cdr_id[1], "params.cdrId", minimum=1)
+        f.cdr_ids = int_list(cdr_id[1], "params.cdrId", minimum=1, ids=True)
     sensor = _given(params, "id_sensor")
     if sensor:
         f.sensors = _sensors(sensor[1])

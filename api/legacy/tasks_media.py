@@ -9,42 +9,48 @@ from __future__ import annotations
 
 import hmac
 import logging
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
 from django.conf import settings
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
     JsonResponse,
-    StreamingHttpResponse,
 )
+from django.views.decorators.csrf import csrf_exempt
 
 from accounts import audit
 from accounts.models import AuditEvent
 from accounts.permissions import PermissionRefused, require_flag
 from accounts.services import ApiPrincipal, AuthRefused, ensure_not_blocked, scope_for
-from api.legacy.dates import parse_datetime_param
+from api.legacy.dates import DateParamError, parse_datetime_param
 from api.legacy.params import (
     ParamError,
     bool_value,
+    first_text,
     int_list,
     int_value,
     is_blank,
+    request_fields,
     text_value,
 )
 from cdr.media import service as media
 from cdr.media.service import CONTENT_TYPES, CallMedia, MediaFile, ZipEntry
 from cdr.media.spool import MediaError
+from cdr.query.errors import QueryError
+from cdr.query.ipfilter import IPFilterError
 from cdr.query.scope import CdrScope
+from vmgui.faults import database_unavailable
+from vmgui.responses import file_response, prefetched, stream_download
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CID_INTERVAL: Final = 60
-_RANGE: Final = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Legs of one Call-ID are searched at most a day around each other: a larger interval cannot
+# find more legs of one call, and 1e20 s overflowed the date arithmetic.
+MAX_CID_INTERVAL: Final = 86400
 
 
 def _failure(reason: str) -> JsonResponse:
@@ -87,7 +93,7 @@ def _calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> tuple[list
     seconds = (
         DEFAULT_CID_INTERVAL
         if is_blank(interval)
-        else int_value(interval, "params.cidInterval", minimum=0)
+        else int_value(interval, "params.cidInterval", minimum=0, maximum=MAX_CID_INTERVAL)
     )
     around = None
     if not is_blank(params.get("calldate")):
@@ -117,74 +123,6 @@ def _audit(action: str, calls: Sequence[CallMedia], user, request, face: str, **
 # ---------------------------------------------------------------------------
 
 
-def _attachment(response: HttpResponseBase, filename: str) -> HttpResponseBase:
-    # Names only contain [A-Za-z0-9.@_-] (cdr.media.service.download_name): no quoting issues.
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _stream(chunks: Iterator[bytes], content_type: str, filename: str) -> HttpResponseBase:
-    return _attachment(StreamingHttpResponse(chunks, content_type=content_type), filename)
-
-
-def _limited(fh, length: int, size: int = 1 << 20) -> Iterator[bytes]:
-    try:
-        while length > 0:
-            chunk = fh.read(min(size, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk
-    finally:
-        fh.close()
-
-
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | str | None:
-    """(first, last) of a single ``Range: bytes=`` request, "unsatisfiable", or None (all)."""
-    if not header:
-        return None
-    m = _RANGE.match(header.strip())
-    if m is None:
-        return None  # several ranges or another unit: answer with the whole file (RFC 9110)
-    first, last = m.group(1), m.group(2)
-    if not first and not last:
-        return None
-    if not first:  # suffix: the last N bytes
-        n = int(last)
-        if n == 0:
-            return "unsatisfiable"
-        return max(0, size - n), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        return "unsatisfiable"
-    return start, end
-
-
-def file_response(request: HttpRequest, item: MediaFile) -> HttpResponseBase:
-    """A file with HTTP Range support (206 Partial Content) so players can seek."""
-    wanted = _byte_range(request.META.get("HTTP_RANGE"), item.size)
-    if wanted == "unsatisfiable":
-        item.file.close()
-        response: HttpResponseBase = HttpResponse(status=416, content_type=item.content_type)
-        response["Content-Range"] = f"bytes */{item.size}"
-    elif wanted is None:
-        response = FileResponse(item.file, content_type=item.content_type)
-        response["Content-Length"] = str(item.size)
-    else:
-        first, last = wanted
-        item.file.seek(first)
-        length = last - first + 1
-        response = StreamingHttpResponse(
-            _limited(item.file, length), status=206, content_type=item.content_type
-        )
-        response["Content-Range"] = f"bytes {first}-{last}/{item.size}"
-        response["Content-Length"] = str(length)
-    response["Accept-Ranges"] = "bytes"
-    return _attachment(response, item.filename)
-
-
 def _zip_name(calls: Sequence[CallMedia], what: str) -> str:
     return f"{what}-{media.ids_label([c.cdr_id for c in calls])}.zip"
 
@@ -199,10 +137,11 @@ def _pcap_response(
 ) -> HttpResponseBase:
     """One merged pcap, or a ZIP (one pcap per call, or the merged one when ``merged``)."""
     if merged or len(calls) == 1:
-        chunks = media.pcap_stream(calls, rtp=rtp)  # opened now: errors become JSON
+        # opened now, and its first bytes read: errors there become JSON (see _prefetched)
+        chunks = prefetched(media.pcap_stream(calls, rtp=rtp))
         name = calls[0].download_name("pcap")
         if not as_zip:
-            return _stream(chunks, CONTENT_TYPES["pcap"], name)
+            return stream_download(chunks, CONTENT_TYPES["pcap"], name)
         entries = [ZipEntry(name, lambda: chunks)]
     else:
         for call in calls:  # fail early when a call has no pcap at all
@@ -214,7 +153,9 @@ def _pcap_response(
             )
             for c in calls
         ]
-    return _stream(media.zip_stream(entries), CONTENT_TYPES["zip"], _zip_name(calls, "pcap"))
+    return stream_download(
+        media.zip_stream(entries), CONTENT_TYPES["zip"], _zip_name(calls, "pcap")
+    )
 
 
 def get_pcap(
@@ -277,7 +218,9 @@ def recordings_response(
     if errors:
         text = ("\n".join(errors) + "\n").encode()
         entries.append(ZipEntry("errors.txt", lambda: [text]))
-    return _stream(media.zip_stream(entries), CONTENT_TYPES["zip"], _zip_name(calls, "audio"))
+    return stream_download(
+        media.zip_stream(entries), CONTENT_TYPES["zip"], _zip_name(calls, "audio")
+    )
 
 
 def get_voice_recording(
@@ -335,9 +278,16 @@ MEDIA_TASKS = {
 # ---------------------------------------------------------------------------
 
 
-def _id_param(request: HttpRequest) -> int:
-    raw = request.GET.get("id", "")
-    if not raw.strip():
+def _fields(request: HttpRequest) -> dict[str, Any]:
+    """pcap.php / wav.php fields from the query string or a form/JSON body (GET or POST)."""
+    if request.method not in ("GET", "POST", "HEAD"):
+        raise ParamError(f"method {request.method} is not supported; use GET or POST")
+    return request_fields(request)
+
+
+def _id_param(fields: dict[str, Any]) -> int:
+    raw = first_text(fields, "id")
+    if not raw:
         raise ParamError("missing id (the CDR id), e.g. pcap.php?id=123")
     return int_value(raw, "id", minimum=1)
 
@@ -351,9 +301,11 @@ def _guard(view):
         except (AuthRefused, PermissionRefused, MediaError) as exc:
             logger.info("%s refused: %s", request.path, exc.reason)
             return _failure(exc.reason)
-        except ParamError as exc:
+        except (ParamError, DateParamError, QueryError, IPFilterError) as exc:
             return _failure(str(exc))
-        except Exception:
+        except Exception as exc:
+            if database_unavailable(exc):
+                raise  # 503 + Retry-After (vmgui.faults)
             logger.exception("%s failed", request.path)
             return _failure(
                 "internal error while answering the request (the server log has the details)"
@@ -361,7 +313,9 @@ def _guard(view):
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
-    return wrapped
+    # GET and POST read the same fields. Exempt from CSRF: both only read (a download), and
+    # the token check answered scripts' POSTs with Django's HTML page instead of the envelope.
+    return csrf_exempt(wrapped)
 
 
 @_guard
@@ -372,8 +326,9 @@ def pcap_php(request: HttpRequest) -> HttpResponseBase:
         raise AuthRefused("not logged in: pcap.php needs a GUI session (log in first)")
     ensure_not_blocked(user)
     require_flag(user, "can_pcap", "downloading PCAPs")
-    cdr_id = _id_param(request)
-    disable = request.GET.get("disable_rtp", "")
+    fields = _fields(request)
+    cdr_id = _id_param(fields)
+    disable = first_text(fields, "disable_rtp")
     rtp = not (disable and bool_value(disable, "disable_rtp"))
     (call,) = media.find_calls([cdr_id], scope_for(user))
     response = _pcap_response([call], rtp=rtp, merged=True, as_zip=False)
@@ -387,12 +342,13 @@ def wav_php(request: HttpRequest) -> HttpResponseBase:
     configured = settings.WAV_PHP_KEY
     if not configured:
         raise PermissionRefused("wav.php is disabled on this server (VMGUI_WAV_PHP_KEY is not set)")
-    key = request.GET.get("key", "")
+    fields = _fields(request)
+    key = first_text(fields, "key")
     # Constant-time comparison: the key is the only thing protecting this path.
     if not hmac.compare_digest(key.encode(), configured.encode()):
         raise PermissionRefused("wrong or missing key")
-    cdr_id = _id_param(request)
-    fmt = "ogg" if request.GET.get("format", "").lower() == "ogg" else "wav"
+    cdr_id = _id_param(fields)
+    fmt = "ogg" if first_text(fields, "format").lower() == "ogg" else "wav"
     (call,) = media.find_calls([cdr_id], CdrScope.unrestricted("wav.php key"))
     response = recordings_response(request, [call], fmt=fmt, after=False, as_zip=False)
     _audit(AuditEvent.Action.AUDIO_DOWNLOAD, [call], None, request, "wav.php")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from api.legacy import api_php, pcap2text, sql_php, tasks_media
+from api.legacy import api_php, license, pcap2text, sql_php, tasks_media, utilities_php
 
 urlpatterns = [
     path("php/api.php", api_php.api_php, name="api_php"),
@@ -12,4 +12,6 @@ urlpatterns = [
     path("php/pcap.php", tasks_media.pcap_php, name="pcap_php"),
     path("php/wav.php", tasks_media.wav_php, name="wav_php"),
     path("php/pcap2text.php", pcap2text.pcap2text_php, name="pcap2text_php"),
+    path("php/model/utilities.php", utilities_php.utilities_php, name="utilities_php"),
+    path("php/apilicensecheck.php", license.apilicensecheck_php, name="apilicensecheck_php"),
 ]

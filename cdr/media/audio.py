@@ -538,15 +538,20 @@ def decode_call(
         for pt in info.pts
         if _codec_of(pt, info, sip).audio
     )
-    left, right = _Channel(tmp_dir), _Channel(tmp_dir)
+    left = _Channel(tmp_dir)
+    try:
+        right = _Channel(tmp_dir)
+    except BaseException:
+        left.close()
+        raise
     try:
         _decode(open_rtp, streams, sip, t0, out_rate, left, right)
+        left.flush()  # the last writes may hit a full disk too: close the channels then
+        right.flush()
     except BaseException:
         left.close()
         right.close()
         raise
-    left.flush()
-    right.flush()
     audio = DecodedAudio(left, right, out_rate, max(left.end, right.end))
     audio.frames = _trim_trailing_silence(audio)
     return audio
@@ -637,18 +642,77 @@ def write_audio(
         return
     if fmt != "ogg":
         raise ValueError(fmt)
+    guard = _WriteGuard(out)
     with soundfile.SoundFile(
-        out, "w", samplerate=rate, channels=2, format="OGG", subtype="VORBIS"
+        guard, "w", samplerate=rate, channels=2, format="OGG", subtype="VORBIS"
     ) as sf:
         for block in blocks:
             sf.write(block)
+            if guard.error is not None:
+                break
+    if guard.error is not None:
+        raise guard.error
+
+
+class _WriteGuard:
+    """A file for soundfile's virtual I/O that keeps the first write error.
+
+    soundfile calls ``write`` from a C callback, where an exception (a full disk: ENOSPC) is
+    only printed and the encoder carries on: the result would be a silently broken OGG.
+    The error is kept and raised once the encoder has finished.
+    """
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.error is None:
+            try:
+                self.out.write(data)
+            except OSError as exc:
+                self.error = exc
+        return len(data)  # a short count would make the encoder retry
+
+    def read(self, size: int = -1) -> bytes:
+        return self.out.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.out.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.out.tell()
+
+
+def _damaged(path: Path, exc: Exception) -> MediaError:
+    return MediaError(f"the sniffer's audio file {path.name} is damaged or not audio ({exc})")
+
+
+def _open_audio(path: Path) -> soundfile.SoundFile:
+    try:
+        sf = soundfile.SoundFile(path)
+    except (RuntimeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
+        raise _damaged(path, exc) from None
+    if sf.frames <= 0:
+        sf.close()
+        raise MediaError(f"the sniffer's audio file {path.name} holds no audio")
+    return sf
+
+
+def audio_file_rate(path: Path) -> int:
+    """The sample rate of a readable, non-empty audio file (MediaError otherwise)."""
+    with _open_audio(path) as sf:
+        return sf.samplerate
 
 
 def audio_file_blocks(
     path: Path, start_frame: int = 0
 ) -> tuple[Iterator[npt.NDArray[np.int16]], int, int]:
-    """(stereo int16 blocks, frames, rate) of an audio file (the sniffer's wav/ogg/mp3)."""
-    sf = soundfile.SoundFile(path)
+    """(stereo int16 blocks, frames, rate) of an audio file (the sniffer's wav/ogg/mp3).
+
+    A damaged, truncated or empty file is a MediaError (also while the blocks are read).
+    """
+    sf = _open_audio(path)
     frames, rate = sf.frames, sf.samplerate
     start_frame = min(max(start_frame, 0), frames)
 
@@ -656,7 +720,10 @@ def audio_file_blocks(
         with sf:
             sf.seek(start_frame)
             while True:
-                block = sf.read(_BLOCK_FRAMES, dtype="int16", always_2d=True)
+                try:
+                    block = sf.read(_BLOCK_FRAMES, dtype="int16", always_2d=True)
+                except (RuntimeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
+                    raise _damaged(path, exc) from None
                 if not len(block):
                     return
                 if block.shape[1] == 1:  # a mono recording: the same on both sides

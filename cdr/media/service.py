@@ -14,7 +14,9 @@ and share links) turn these results into responses.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import re
 import tempfile
 import zipfile
@@ -31,6 +33,7 @@ from cdr.media.audio import (
     DecodedAudio,
     StreamHint,
     audio_file_blocks,
+    audio_file_rate,
     decode_call,
     write_audio,
 )
@@ -51,6 +54,7 @@ from cdr.media.spool import (
 from cdr.models import CdrNext, CdrRtp, CdrTarPart, Sensor
 from cdr.query.engine import CdrFilter, cdr_queryset
 from cdr.query.scope import CdrScope
+from cdr.query.storedtext import display_value
 
 __all__ = [
     "CallMedia",
@@ -196,7 +200,8 @@ def _load(rows: list[dict]) -> list[CallMedia]:
         ref = CallRef(
             cdr_id=row["ID"],
             calldate=_wall_clock(row["calldate"]),
-            fbasename=nxt.get("fbasename") or "",
+            # the Call-ID as sent (latin1 column holding UTF-8): names the spool files too
+            fbasename=display_value("cdr_next", "fbasename", nxt.get("fbasename") or ""),
             id_sensor=row.get("id_sensor"),
             sensor_name=names.get(row.get("id_sensor")),
             spool_index=nxt.get("spool_index") or 0,
@@ -365,6 +370,29 @@ def _temp_file() -> BinaryIO:
     return tempfile.TemporaryFile(dir=_tmp_dir())
 
 
+# A full (or over-quota) temporary directory: the answer names it instead of "internal error".
+NO_SPACE_ERRNOS: Final = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextlib.contextmanager
+def _temp_space() -> Iterator[None]:
+    """Turn "no space left" while writing temporary files into a MediaError.
+
+    Nothing half-written stays behind: the temporary files are unnamed and closed by the
+    code that fails (their space is freed at once).
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in NO_SPACE_ERRNOS:
+            raise
+        where = getattr(settings, "MEDIA_TMP_DIR", "") or tempfile.gettempdir()
+        raise MediaError(
+            f"no space left in the temporary directory to prepare the recording ({where}, "
+            "VMGUI_MEDIA_TMP_DIR); try again later"
+        ) from None
+
+
 def _finish(out: BinaryIO, ext: str, name: str, source: str) -> MediaFile:
     size = out.tell()
     out.seek(0)
@@ -415,10 +443,16 @@ def recording(call: CallMedia, *, fmt: str = "wav", after_connect: bool = False)
     """
     if fmt not in ("wav", "ogg"):
         raise ValueError(fmt)
+    with _temp_space():
+        return _recording(call, fmt, after_connect)
+
+
+def _recording(call: CallMedia, fmt: str, after_connect: bool) -> MediaFile:
     name = call.download_name(fmt)
     own = locate_audio(call.ref, _layout())
     if own is not None:
         if own.suffix == f".{fmt}" and not after_connect:
+            audio_file_rate(own)  # a damaged or empty file is an error, not a download
             fh = open(own, "rb")  # noqa: SIM115 - handed to the response, which closes it
             return MediaFile(fh, own.stat().st_size, CONTENT_TYPES[fmt], name, "sniffer")
         start = 0
@@ -449,9 +483,7 @@ def recording(call: CallMedia, *, fmt: str = "wav", after_connect: bool = False)
 
 
 def _audio_rate(path: Path) -> int:
-    import soundfile
-
-    return soundfile.info(str(path)).samplerate
+    return audio_file_rate(path)
 
 
 # ---------------------------------------------------------------------------
@@ -488,7 +520,8 @@ def audio_graph(call: CallMedia, kind: str = "ALL", side: str | None = None) -> 
             blocks, frames, rate = audio_file_blocks(own)
             graphs = compute(blocks, frames, rate, spectrogram=spectrogram)
         else:
-            audio = decode(call)
+            with _temp_space():
+                audio = decode(call)
             try:
                 graphs = compute(audio.blocks(), audio.frames, audio.rate, spectrogram=spectrogram)
             finally:

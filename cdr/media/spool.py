@@ -43,6 +43,8 @@ import lzallright
 import zstandard
 from django.conf import settings
 
+from cdr import telemetry
+
 __all__ = [
     "AUDIO_EXTENSIONS",
     "CallRef",
@@ -569,8 +571,13 @@ class SpoolFile:
         )
 
     def chunks(self) -> Iterator[bytes]:
-        """The file's content, decompressed."""
-        return decompress(self.raw_chunks())
+        """The file's content, decompressed (read failures are counted for /metrics)."""
+        try:
+            stream = decompress(self.raw_chunks())
+        except (MediaError, OSError) as exc:
+            _count_read_error(self.kind, exc)
+            raise
+        return _counted(stream, self.kind)
 
     def open(self) -> ChunkReader:
         """A file-like object over the decompressed content."""
@@ -580,6 +587,24 @@ class SpoolFile:
         if self.in_tar:
             return f"{self.path.name}:{tar_member_name(self.filename)}"
         return self.path.name
+
+
+def _count_read_error(kind: str, exc: BaseException) -> None:
+    if isinstance(exc, MediaMissing):
+        telemetry.count_spool_error(kind, "missing")
+    elif isinstance(exc, MediaError):
+        telemetry.count_spool_error(kind, "corrupt")
+    elif isinstance(exc, OSError):
+        telemetry.count_spool_error(kind, "io")
+
+
+def _counted(chunks: Iterator[bytes], kind: str) -> Iterator[bytes]:
+    """``chunks``, counting a failure while they are read (vmgui_spool_read_errors_total)."""
+    try:
+        yield from chunks
+    except (MediaError, OSError) as exc:
+        _count_read_error(kind, exc)
+        raise
 
 
 def _plain(directory: Path, kind_dir: str, filename: str) -> Path | None:

@@ -72,3 +72,18 @@ def dynamic_header(table: int, column: int, name: str | None = None) -> CustomHe
     return CustomHeader(
         name or f"custom_header_{table}_{column}", f"custom_header_{column}", table, column
     )
+
+
+def header_names() -> list[str]:
+    """Every custom header this database defines (first SIP name of each active definition,
+    then the fixed columns' names), for faces that show "all custom headers"."""
+    names: list[str] = []
+    for row in _defined_headers():
+        if (row.state or "active") == "delete":
+            continue
+        first = (row.header_field or "").replace("\r", "\n").split("\n")[0].strip()
+        if first and resolve_custom_header(first) is not None:
+            names.append(first)
+    known = {n.lower().replace(" ", "_") for n in names}
+    names += [h for h in schema.fixed_custom_header_columns() if h.lower() not in known]
+    return names

@@ -16,25 +16,33 @@ queries, returning plain dicts (cdr.query.rows) that faces format as they need.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import OperationalError, connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 
 from cdr import schema
 from cdr.models import CDR_NEXT_MODELS, Cdr, CdrCustomHeader, CdrNext, CdrSipResponse, Sensor
 from cdr.query.customheaders import CustomHeader, dynamic_header, resolve_custom_header
+from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
-from cdr.query.patterns import Pattern, pattern_q
+from cdr.query.patterns import Pattern, patterns_q
 from cdr.query.scope import CdrScope, header_visible, scope_q
+from cdr.query.storedtext import display_value, search_value
 
-
-class QueryError(ValueError):
-    """A filter that cannot be run (unknown custom header, bad IP ...); message is user-facing."""
-
+# Exact Call-IDs are looked up in cdr_next this many at a time: a batch larger than one chunk
+# (listCdrIds with thousands of Call-IDs) runs as several bounded queries instead of one
+# giant IN list (one such request with 60k values drove MariaDB to 21 GB).
+ID_CHUNK = 1000
+# Offsets and limits beyond this are refused: 2**53 - 1 is the largest whole number every
+# client (JavaScript) can send exactly, and offset + limit still fits a signed 64-bit LIMIT.
+MAX_ROW_NUMBER = 2**53 - 1
+_INT64 = (-(2**63), 2**63 - 1)
 
 NO_CDR_TABLE = "this database has no cdr table (run manage.py create_sniffer_schema)"
 
@@ -89,27 +97,99 @@ def _column_condition_q(key: str, value: object) -> Q:
     return q
 
 
-def _any_pattern(column: str, values: Iterable[str], reverse: str | None = None) -> Q:
-    q = Q()
-    for value in values:
-        q |= pattern_q(column, value, reverse)
-    return q
+def check_bounds(f: CdrFilter) -> None:
+    """Refuse a filter larger than the configured bounds (QueryError naming the setting).
+
+    Faces check their own parameters first (with the parameter's name); this is the core's
+    guarantee for every face: no list longer than settings.MAX_LIST_VALUES (Call-IDs and CDR
+    ids: settings.MAX_ID_VALUES), no number SQL or SQLite cannot hold.
+    """
+    lists = {
+        "caller": f.caller,
+        "called": f.called,
+        "caller_domain": f.caller_domain,
+        "called_domain": f.called_domain,
+        "sipcallerip": f.sipcallerip,
+        "sipcalledip": f.sipcalledip,
+        "sensors": f.sensors,
+        "sip_responses": f.sip_responses,
+        "codecs": f.codecs,
+        "custom_headers": f.custom_headers,
+        "column_conditions": f.column_conditions,
+    }
+    for name, values in lists.items():
+        if len(values) > settings.MAX_LIST_VALUES:
+            raise QueryError(
+                f"{name}: at most {settings.MAX_LIST_VALUES} values (VMGUI_MAX_LIST_VALUES)"
+            )
+    for name, values in (("cdr_ids", f.cdr_ids), ("call_ids", f.call_ids)):
+        if len(values) > settings.MAX_ID_VALUES:
+            raise QueryError(
+                f"{name}: at most {settings.MAX_ID_VALUES} values (VMGUI_MAX_ID_VALUES)"
+            )
+    for name, values in (
+        ("cdr_ids", f.cdr_ids),
+        ("sensors", f.sensors),
+        ("sip_responses", f.sip_responses),
+        ("codecs", f.codecs),
+    ):
+        for value in values:
+            if value is not None and not _INT64[0] <= value <= _INT64[1]:
+                raise QueryError(f"{name}: {str(value)[:30]} is out of range")
+    numbers = [f.duration_gt, f.duration_lt, *f.column_conditions.values()]
+    for value in numbers:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise QueryError("a number filter must be finite")
+        if isinstance(value, int | float) and not _INT64[0] <= value <= _INT64[1]:
+            raise QueryError(f"a number filter is out of range ({str(value)[:30]})")
+
+
+def _check_window(offset: int, limit: int | None) -> None:
+    for name, value in (("offset", offset), ("limit", limit)):
+        if value is not None and not 0 <= value <= MAX_ROW_NUMBER:
+            raise QueryError(f"{name} must be between 0 and {MAX_ROW_NUMBER}")
+
+
+def _next_in_range(qs: QuerySet, f: CdrFilter) -> QuerySet:
+    """A cdr_next look-up bounded by the filter's dates when cdr_next is partitioned."""
+    if schema.cdr_is_partitioned():
+        if f.date_from:
+            qs = qs.filter(calldate__gte=f.date_from)
+        if f.date_to:
+            qs = qs.filter(calldate__lte=f.date_to)
+    return qs
 
 
 def _callid_q(f: CdrFilter) -> Q:
-    q = Q()
+    """Call-IDs (exact values and LIKE patterns) → ``ID IN (...)`` conditions.
+
+    Exact values are looked up as ``fbasename IN (...)`` (indexed): up to ID_CHUNK values as
+    a sub-select of the query, more in ID_CHUNK-sized look-ups whose cdr ids the query then
+    takes. LIKE patterns share one sub-select (one pass over cdr_next, not one per pattern).
+    """
+    exact: list[str] = []
+    likes = Q()
     for value in f.call_ids:
         pattern = Pattern.parse(value)
-        lookup = "fbasename" if pattern.kind == "exact" else "fbasename__vmlike"
-        inner = CdrNext.objects.filter(
-            **{lookup: pattern.value if pattern.kind == "exact" else pattern.like_text()}
-        )
-        if schema.cdr_is_partitioned():
-            if f.date_from:
-                inner = inner.filter(calldate__gte=f.date_from)
-            if f.date_to:
-                inner = inner.filter(calldate__lte=f.date_to)
+        if pattern.kind == "exact":
+            exact.append(search_value("cdr_next", "fbasename", pattern.value))
+        else:
+            text = search_value("cdr_next", "fbasename", pattern.like_text())
+            likes |= Q(fbasename__vmlike=text)
+    exact = list(dict.fromkeys(exact))
+    q = Q()
+    if likes:
+        inner = _next_in_range(CdrNext.objects.filter(likes), f)
         q |= Q(ID__in=inner.values("cdr_id"))
+    if 0 < len(exact) <= ID_CHUNK:
+        inner = _next_in_range(CdrNext.objects.filter(fbasename__in=exact), f)
+        q |= Q(ID__in=inner.values("cdr_id"))
+    elif exact:
+        ids: set[int] = set()
+        for start in range(0, len(exact), ID_CHUNK):
+            inner = CdrNext.objects.filter(fbasename__in=exact[start : start + ID_CHUNK])
+            ids.update(_next_in_range(inner, f).values_list("cdr_id", flat=True))
+        q |= Q(ID__in=sorted(ids)) if ids else Q(pk__in=[])
     return q
 
 
@@ -123,12 +203,14 @@ def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
             column = f"custom_header_{header.dynamic_column}"
             lookup = column if pattern.kind == "exact" else f"{column}__vmlike"
             value = pattern.value if pattern.kind == "exact" else pattern.like_text()
+            value = search_value(model._meta.db_table, column, value)
             q &= Q(ID__in=model.objects.filter(**{lookup: value}).values("cdr_id"))
         else:
             qn = connection.ops.quote_name
             op = "=" if pattern.kind == "exact" else "LIKE"
             escape = "" if pattern.kind == "exact" else " ESCAPE '!'"
             value = pattern.value if pattern.kind == "exact" else pattern.like_text()
+            value = search_value("cdr_next", header.column, value)
             # The column name comes from introspection (schema), never from the request.
             sql = (
                 f"SELECT {qn('cdr_ID')} FROM {qn('cdr_next')} "  # noqa: S608 - identifiers from introspection
@@ -142,6 +224,7 @@ def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
     """The filtered, restricted queryset on ``cdr`` (unordered, unsliced)."""
     if not schema.has_table("cdr"):
         raise QueryError(NO_CDR_TABLE)
+    check_bounds(f)
     qs = Cdr.objects.all()
     q = Q()
     if f.date_from:
@@ -153,8 +236,8 @@ def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
         q &= Q(callend__lte=f.callend_to, calldate__lte=f.callend_to)
     if f.cdr_ids:
         q &= Q(ID__in=list(f.cdr_ids))
-    caller_q = _any_pattern("caller", f.caller, "caller_reverse") if f.caller else None
-    called_q = _any_pattern("called", f.called, "called_reverse") if f.called else None
+    caller_q = patterns_q("caller", f.caller, "caller_reverse") if f.caller else None
+    called_q = patterns_q("called", f.called, "called_reverse") if f.called else None
     if caller_q is not None and called_q is not None:
         q &= (caller_q | called_q) if f.numbers_or else (caller_q & called_q)
     elif caller_q is not None:
@@ -162,9 +245,9 @@ def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
     elif called_q is not None:
         q &= called_q
     if f.caller_domain:
-        q &= _any_pattern("caller_domain", f.caller_domain)
+        q &= patterns_q("caller_domain", f.caller_domain)
     if f.called_domain:
-        q &= _any_pattern("called_domain", f.called_domain)
+        q &= patterns_q("called_domain", f.called_domain)
     for column, values in (("sipcallerip", f.sipcallerip), ("sipcalledip", f.sipcalledip)):
         if values:
             ips = Q()
@@ -359,6 +442,7 @@ def fetch_rows(
     """One page of CDRs as plain dicts (see cdr.query.rows for the keys), enriched in batches."""
     from cdr.query.rows import enrich
 
+    _check_window(offset, limit)
     qs = cdr_queryset(f, scope)
     if limit is not None:
         qs = _bounded_page(qs, order, offset, limit)
@@ -387,6 +471,7 @@ def iter_rows(
     For listings too large to hold in memory (sql.php's ``limit=-1``). The query is built and
     checked at the call (bad headers, missing columns raise here), not at the first row.
     """
+    _check_window(offset, limit)
     headers = [_header_or_error(name, scope) for name in custom_headers]
     qs = cdr_queryset(f, scope)
     if limit is not None:
@@ -557,10 +642,95 @@ def aggregate(f: CdrFilter, scope: CdrScope, group_by: Sequence[str] = ()) -> li
     return rows
 
 
+# Quality measures of ``call_stats``: name → (cdr column, aggregates). Only columns the real
+# table has are asked for (the sniffer may skip some).
+_QUALITY = {
+    "mos": ("mos_min_mult10", ("count", "sum", "min")),
+    "loss": ("packet_loss_perc_mult1000", ("count", "sum", "max")),
+}
+_AGGREGATES = {"count": Count, "sum": Sum, "min": Min, "max": Max}
+
+
+def call_stats_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
+    """The grouped query of ``call_stats`` (unevaluated; the benchmark runs its SQL raw)."""
+    answered = Q(connect_duration__isnull=False)
+    measures: dict = {
+        "cnt_all": Count("ID"),
+        "cnt_ok": Count("ID", filter=answered),
+        "connect_sum": Sum("connect_duration", filter=answered),
+    }
+    for name, (column, kinds) in _QUALITY.items():
+        if schema.has_column("cdr", column):
+            for kind in kinds:
+                measures[f"{name}_{kind}"] = _AGGREGATES[kind](column)
+    keys = ("id_sensor", "lastSIPresponse_id", "lastSIPresponseNum")
+    qs = cdr_queryset(f, scope).order_by().values(*keys).annotate(**measures)
+    return qs.order_by(*keys)
+
+
+def call_stats(f: CdrFilter, scope: CdrScope) -> list[dict]:
+    """Counts and quality sums per (sensor, last SIP response) in ONE grouped query.
+
+    For monitoring (``/metrics``): each dict has ``id_sensor``, ``sensorname``,
+    ``lastSIPresponseNum``, ``lastSIPresponse`` (text), ``cnt_all``, ``cnt_ok`` (answered, as
+    ``aggregate``), ``connect_sum`` (seconds of answered calls), and when the columns exist
+    ``mos_count``/``mos_sum``/``mos_min`` (``mos_min_mult10``: each call's worse side, x10) and
+    ``loss_count``/``loss_sum``/``loss_max`` (``packet_loss_perc_mult1000``: percent x1000).
+    Counts and sums add up across groups, so callers derive per-sensor ASR, ACD and averages
+    without a second query. Bound ``f`` by a date range: the query then reads the calldate
+    index range only.
+    """
+    rows = list(call_stats_queryset(f, scope))
+    texts = _texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
+    names = _texts(Sensor, "name", {r["id_sensor"] for r in rows})
+    for row in rows:
+        row["lastSIPresponse"] = texts.get(row.pop("lastSIPresponse_id"))
+        row["sensorname"] = names.get(row["id_sensor"])
+        for key, value in row.items():
+            if key.endswith(("_sum", "_min", "_max")) and value is not None:
+                row[key] = float(value)
+    return rows
+
+
 def _texts(model, field_name: str, ids: set) -> dict:
     """``{id: text}`` of a lookup table for the given ids (empty when the table is missing)."""
     ids.discard(None)
     if not ids or not schema.has_table(model._meta.db_table):
         return {}
     pk = model._meta.pk.attname
-    return dict(model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, field_name))
+    found = model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, field_name)
+    table, column = model._meta.db_table, model._meta.get_field(field_name).column
+    return {key: display_value(table, column, text) for key, text in found}  # as sent
+
+
+def fetch_after(
+    f: CdrFilter,
+    scope: CdrScope,
+    *,
+    after: tuple[dt.datetime, int] | None = None,
+    descending: bool = True,
+    limit: int = 100,
+    custom_headers: Sequence[str] = (),
+) -> list[dict]:
+    """A keyset page: the ``limit`` rows that follow ``after`` = (calldate, ID) in calldate
+    order (the REST API's cursor). Stable under inserts and as cheap at page 10,000 as at
+    page 1: the position is a calldate bound on the index, never an OFFSET.
+    """
+    from cdr.query.rows import enrich
+
+    headers = [_header_or_error(name, scope) for name in custom_headers]
+    qs = cdr_queryset(f, scope)
+    if after is not None:
+        calldate, last_id = after
+        if descending:
+            qs = qs.filter(calldate__lte=calldate).filter(
+                Q(calldate__lt=calldate) | Q(ID__lt=last_id)
+            )
+        else:
+            qs = qs.filter(calldate__gte=calldate).filter(
+                Q(calldate__gt=calldate) | Q(ID__gt=last_id)
+            )
+    order = ("-calldate",) if descending else ("calldate",)
+    qs = _bounded_page(qs, order, 0, limit)
+    rows = list(_ordered(qs, order).values(*row_columns())[:limit])
+    return enrich(rows, headers)

@@ -3,6 +3,9 @@
 Rows come from ``cdr.query.engine`` as dicts of raw column values (IPs already decoded to strings).
 ``enrich`` adds, for a whole page at once: ``lastSIPresponse`` (text), ``a_ua``/``b_ua``,
 ``sensorname``, ``fbasename`` (the raw Call-ID) and ``custom_headers`` {name: value}.
+
+Texts from the sniffer's latin1 tables are returned as the text the phone sent (the sniffer
+stores the UTF-8 bytes it received; ``cdr.query.storedtext``): "日本", not "æ—¥æœ¬".
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from cdr import schema
 from cdr.codecnumbers import CODEC_NAMES
 from cdr.models import CDR_NEXT_MODELS, CdrNext, CdrSipResponse, CdrUa, Sensor
 from cdr.query.customheaders import CustomHeader
+from cdr.query.storedtext import display_row, display_value
 
 
 def _lookup(model, ids: set, value_field: str) -> dict:
@@ -23,7 +27,9 @@ def _lookup(model, ids: set, value_field: str) -> dict:
     if not ids or not schema.has_table(model._meta.db_table):
         return {}
     pk = model._meta.pk.attname
-    return dict(model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, value_field))
+    found = model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, value_field)
+    table, column = model._meta.db_table, model._meta.get_field(value_field).column
+    return {key: display_value(table, column, text) for key, text in found}
 
 
 def _page_bounds(rows: list[dict]) -> tuple | None:
@@ -51,12 +57,17 @@ def _cdr_next(ids: list[int], fixed_columns: list[str], bounds: tuple | None) ->
         params += [field.get_db_prep_value(b, connection) for b in bounds]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in cursor.fetchall()}
+        return {
+            row[0]: display_row("cdr_next", dict(zip(columns, row[1:], strict=True)))
+            for row in cursor.fetchall()
+        }
 
 
 def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]:
     if not rows:
         return rows
+    for row in rows:
+        display_row("cdr", row)
     ids = [r["ID"] for r in rows]
     responses = _lookup(
         CdrSipResponse, {r.get("lastSIPresponse_id") for r in rows}, "lastSIPresponse"
@@ -73,9 +84,11 @@ def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]
             found = model.objects.filter(cdr_id__in=ids)
             if bounds and schema.has_column(model._meta.db_table, "calldate"):
                 found = found.filter(calldate__range=bounds)
-            dynamic[(h.dynamic_table, h.dynamic_column)] = dict(
-                found.values_list("cdr_id", h.column)
-            )
+            table = model._meta.db_table
+            dynamic[(h.dynamic_table, h.dynamic_column)] = {
+                cdr_id: display_value(table, h.column, value)
+                for cdr_id, value in found.values_list("cdr_id", h.column)
+            }
     for row in rows:
         nxt = nexts.get(row["ID"], {})
         row["lastSIPresponse"] = responses.get(row.get("lastSIPresponse_id"))

@@ -10,13 +10,12 @@ overrides; ``CdrScope.unrestricted()`` is for admins and for anonymous API use w
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import Q
 
 from cdr.query.ipfilter import ip_q
-from cdr.query.patterns import Pattern, pattern_q
+from cdr.query.patterns import like_match, pattern_q
 
 
 @dataclass(frozen=True)
@@ -51,16 +50,8 @@ def has_row_restrictions(scope: CdrScope) -> bool:
 
 
 def _like(pattern: str, value: str | None) -> bool:
-    """Python twin of cdr.query.patterns: exact without %, else LIKE (% and _), case-insensitive."""
-    if value is None:
-        return False
-    parsed = Pattern.parse(pattern)
-    if parsed.kind == "exact":
-        return value.lower() == parsed.value.lower()
-    regex = "".join(
-        ".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in parsed.value
-    )
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL) is not None
+    """Python twin of cdr.query.patterns (linear in the value: patterns.like_match)."""
+    return like_match(pattern, value)
 
 
 def _in_networks(networks: tuple[str, ...], address: str | None) -> bool:

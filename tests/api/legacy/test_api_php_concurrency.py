@@ -196,12 +196,24 @@ def _free_port() -> int:
 class Server:
     """gunicorn with several sync worker processes on its own SQLite database."""
 
-    def __init__(self, root: Path, *, workers: int, limit: int) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        workers: int,
+        limit: int,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+        manage: tuple[tuple[str, ...], ...] = (("create_sniffer_schema",),),
+        wsgi: str = SLOW_WSGI,
+    ) -> None:
+        """``env`` adds or overrides variables (e.g. another database), ``args`` gunicorn
+        options, ``manage`` the manage.py commands run first, ``wsgi`` the wrapper's source."""
         self.root = root
         self.port = _free_port()
         self.markers = root / "markers"
         self.markers.mkdir()
-        (root / "slow_wsgi.py").write_text(SLOW_WSGI)
+        (root / "slow_wsgi.py").write_text(wsgi)
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(root), str(settings.BASE_DIR)]),
@@ -213,15 +225,16 @@ class Server:
             "VMGUI_API_DISABLE_AUTH": "1",
             "VMGUI_TIME_ZONE": "UTC",
             "TEST_MARKER_DIR": str(self.markers),
+            **(env or {}),
         }
-        manage = str(settings.BASE_DIR / "manage.py")
-        subprocess.run(
-            [sys.executable, manage, "create_sniffer_schema"],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            cwd=root,
-        )
+        for command in manage:
+            subprocess.run(
+                [sys.executable, str(settings.BASE_DIR / "manage.py"), *command],
+                env=self.env,
+                check=True,
+                capture_output=True,
+                cwd=root,
+            )
         self.log = (root / "gunicorn.log").open("w")
         self.proc = subprocess.Popen(
             [
@@ -237,6 +250,7 @@ class Server:
                 "sync",
                 "--timeout",
                 "60",
+                *args,
             ],
             env=self.env,
             cwd=root,

@@ -56,21 +56,7 @@ def test_it_matches_task_names_case_insensitively(api_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    "task",
-    [
-        "getShareURL",
-        "reportSummary",
-    ],
-)
-def test_it_answers_tasks_of_later_issues_as_not_supported_yet(api_user, task):
-    assert reason(call_api({"cdrId": 1}, task=task)) == (
-        f"task {task} is not supported by this server yet"
-    )
-
-
-@pytest.mark.django_db
-def test_it_checks_credentials_before_saying_a_task_is_not_supported(api_user):
+def test_it_checks_credentials_before_running_a_task(api_user):
     assert "wrong user name or password" in reason(
         call_api({"cdrId": 1}, task="getShareURL", password="nope")
     )

@@ -48,7 +48,7 @@ def test_no_session_has_exactly_the_old_shape():
         (
             {"task": "DELETE", "module": "CDR"},
             "unsupported request (task=DELETE module=CDR); supported: module=bypass_login, "
-            "task=LISTING&module=CDR, task=TOTAL, task=LISTING&module=CDR_stats",
+            "module=logout, task=LISTING&module=CDR, task=TOTAL, task=LISTING&module=CDR_stats",
         ),
         (
             {**LISTING, "fcallerd_type": 2},
