@@ -101,3 +101,21 @@ class Server:
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+BENCH_USER, BENCH_PASSWORD = "bench", "bench-pass-1"
+
+
+def bench_table(rows: int):
+    """The bench database holds ``rows`` generated CDRs (generated once, reused while the count
+    matches) and a superuser ``bench``; returns that user. Call after ``setup_django``."""
+    from django.contrib.auth import get_user_model
+
+    from bench import data
+
+    if data.row_count() != rows:
+        print(f"generating {rows} CDRs ...", flush=True)
+        data.generate(rows)
+    User = get_user_model()
+    user = User.objects.filter(username=BENCH_USER).first()
+    return user or User.objects.create_superuser(BENCH_USER, "b@x", BENCH_PASSWORD)

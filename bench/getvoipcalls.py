@@ -19,7 +19,7 @@ import os
 import urllib.parse
 import urllib.request
 
-from bench.common import Server, bench_url, median_ms, setup_django, timed
+from bench.common import Server, bench_table, bench_url, median_ms, setup_django, timed
 
 CASES = [
     (
@@ -55,20 +55,13 @@ def main() -> None:
     runs = int(os.environ.get("VMGUI_BENCH_RUNS", "20"))
     setup_django(url)
 
-    from django.contrib.auth import get_user_model
     from django.db import connection
 
     from api.legacy.tasks_cdr import voip_calls_filter
-    from bench import data
     from cdr.query.engine import _ordered, cdr_queryset, row_columns
     from cdr.query.scope import CdrScope
 
-    if data.row_count() != rows:
-        print(f"generating {rows} CDRs ...", flush=True)
-        data.generate(rows)
-    User = get_user_model()
-    if not User.objects.filter(username="bench").exists():
-        User.objects.create_superuser("bench", "b@x", "bench-pass-1")
+    bench_table(rows)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.caller, n.fbasename FROM cdr c JOIN cdr_next n ON n.cdr_ID = c.ID "

@@ -20,7 +20,7 @@ import os
 import urllib.parse
 import urllib.request
 
-from bench.common import Server, median_ms, setup_django, timed
+from bench.common import Server, bench_table, median_ms, setup_django, timed
 
 DEFAULT_URL = "mysql://vmgui:vmgui@127.0.0.1:33306/vmgui_bench_reports"
 CASES = [
@@ -36,7 +36,6 @@ def main() -> None:
     setup_django(url)
 
     import MySQLdb
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
@@ -46,12 +45,7 @@ def main() -> None:
     from cdr.reports.models import ReportDefinition
     from cdr.reports.service import Period, summarize
 
-    if data.row_count() != rows:
-        print(f"generating {rows} CDRs ...", flush=True)
-        data.generate(rows)
-    User = get_user_model()
-    if not User.objects.filter(username="bench").exists():
-        User.objects.create_superuser("bench", "b@x", "bench-pass-1")
+    bench_table(rows)
     ReportDefinition.objects.get_or_create(description="Bench Daily")
     db = connection.settings_dict
     raw = MySQLdb.connect(

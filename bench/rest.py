@@ -22,7 +22,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from bench.common import Server, bench_url, median_ms, setup_django, timed
+from bench.common import Server, bench_table, bench_url, median_ms, setup_django, timed
 
 
 def _get(url: str, token: str) -> bytes:
@@ -58,21 +58,13 @@ def main() -> None:
     runs = int(os.environ.get("VMGUI_BENCH_RUNS", "20"))
     setup_django(url)
 
-    from django.contrib.auth import get_user_model
     from django.db import reset_queries
 
     from api.rest import tokens
-    from bench import data
     from cdr.query.engine import CdrFilter, fetch_rows
     from cdr.query.scope import CdrScope
 
-    if data.row_count() != rows:
-        print(f"generating {rows} CDRs ...", flush=True)
-        data.generate(rows)
-    User = get_user_model()
-    user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
-        "bench", "b@x", "bench-pass-1"
-    )
+    user = bench_table(rows)
     token = tokens.create(user, "bench", read_only=True).secret
     scope = CdrScope.unrestricted()
     deep_offset = rows // 2  # a page half way back in time
