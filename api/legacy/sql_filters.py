@@ -30,7 +30,7 @@ from api.legacy.params import (
 )
 from cdr.query import engine as query
 from cdr.query.engine import CdrFilter
-from cdr.query.filterspec import QUALITY_FILTERS
+from cdr.query.filterspec import MAX_NUMBER, QUALITY_FILTERS, expand_sip_responses
 
 DEFAULT_LIMIT = 100  # rows of a page when the client sends no limit (ExtJS grids always do)
 DEFAULT_ORDER = ("-calldate",)  # the GUI's CDR list: newest first
@@ -38,7 +38,6 @@ DEFAULT_ORDER = ("-calldate",)  # the GUI's CDR list: newest first
 
 _DYNAMIC_HEADER = re.compile(r"^fcustom_header_(\d{1,2})_(\d{1,2})$")
 _FIXED_HEADER = re.compile(r"^fcustom_header__(.+)$")
-_RESPONSE_CLASS = re.compile(r"^([1-6])(?:xx)?$", re.IGNORECASE)
 
 
 def _given(fields: dict[str, Any], name: str) -> Any | None:
@@ -50,11 +49,6 @@ def _given(fields: dict[str, Any], name: str) -> Any | None:
 def _date(fields: dict[str, Any], name: str, *, end_of_day: bool = False) -> dt.datetime | None:
     value = _given(fields, name)
     return None if value is None else parse_datetime_param(value, name, end_of_day=end_of_day)
-
-
-# A threshold above every value a cdr column can hold (mediumint: 16.7M); a larger one would
-# overflow once scaled (x10, x1000) and cannot mean anything else.
-MAX_NUMBER = 1e12
 
 
 def number_value(value: Any, name: str, *, minimum: float = 0, maximum: float | None = None):
@@ -76,15 +70,9 @@ def number_value(value: Any, name: str, *, minimum: float = 0, maximum: float | 
 
 def sip_responses(value: Any, name: str = "fsipresponse") -> list[int]:
     """Codes (``486``), comma lists (``486,503``) and classes (``4`` or ``4xx`` = 400-499)."""
-    codes: dict[int, None] = {}  # ordered set: "4,4xx,4" is one class, not 300 values
-    for item in text_list(value, name):
-        match = _RESPONSE_CLASS.match(item)
-        if match:
-            first = int(match.group(1)) * 100
-            codes.update(dict.fromkeys(range(first, first + 100)))
-        else:
-            codes[int_value(item, name, minimum=0, maximum=65535)] = None
-    return list(codes)
+    return expand_sip_responses(
+        text_list(value, name), lambda item: int_value(item, name, minimum=0, maximum=65535)
+    )
 
 
 def _numbers(f: CdrFilter, fields: dict[str, Any]) -> None:

@@ -121,11 +121,6 @@ def active_call_row(item: SensorCall) -> dict[str, Any]:
     return out
 
 
-def _sort_key(item: SensorCall):
-    started = item.call.get("calldate_num")
-    return (-(started if isinstance(started, int) else 0), item.sensor.id)
-
-
 def list_active_calls(
     params: dict[str, Any] | None, principal: ApiPrincipal, request: HttpRequest | None = None
 ) -> JsonResponse:
@@ -144,7 +139,6 @@ def list_active_calls(
     except ManagerError as exc:  # an unusable AES key: nothing could be asked
         return _failure(exc.reason)
     items = [c for c in result.calls if matches is None or matches(c.call.callid)]
-    items.sort(key=_sort_key)
     limit = settings.API_MAX_ROWS
     payload: dict[str, Any] = {
         "rows": [active_call_row(item) for item in items[:limit]],

@@ -26,7 +26,7 @@ from accounts.permissions import effective, require_flag
 from accounts.services import ApiPrincipal
 from api.legacy.dates import format_datetime, parse_datetime_param
 from api.legacy.params import ParamError, bool_value, is_blank, text_value
-from cdr.reports import chart, mail
+from cdr.reports import chart
 from cdr.reports.service import check_period, find_report, run, visible_reports
 from cdr.reports.spec import MAX_NAME_LENGTH, ReportError
 
@@ -85,15 +85,10 @@ def report_summary(
             },
             json_dumps_params={"ensure_ascii": False},
         )
-    png = chart.render_png(
-        data,
-        title=report.description,
-        period=mail.period_text(period),
-        brand=settings.BRAND_NAME,
-    )
+    png = chart.report_png(report.description, period, data)
     response = HttpResponse(png, content_type="image/png")
     response["Content-Disposition"] = (
-        f'inline; filename="{mail.file_stem(report.description, period)}.png"'
+        f'inline; filename="{chart.png_filename(report.description, period)}"'
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

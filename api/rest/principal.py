@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accounts.permissions import Effective, effective
+from accounts.permissions import Effective, PermissionRefused, effective
 
 
 def rights(request) -> Effective:
@@ -19,8 +19,6 @@ def rights(request) -> Effective:
 
 def require(request, flag: str, action: str) -> Effective:
     """The caller's rights, or PermissionRefused (→ 403 problem) when ``flag`` is missing."""
-    from accounts.permissions import PermissionRefused
-
     granted = rights(request)
     if not granted.has(flag):
         raise PermissionRefused(f"permission denied: {action} needs the {flag} permission", flag)

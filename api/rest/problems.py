@@ -12,7 +12,7 @@ import logging
 from http import HTTPStatus
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
@@ -25,11 +25,11 @@ from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
 from cdr.sensors.manager import ManagerError
 from cdr.sensors.registry import UnknownSensor
+from vmgui.faults import RETRY_AFTER_SECONDS, database_unavailable
 
 logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
-RETRY_AFTER_SECONDS = 5
 
 
 class BadParameter(exceptions.ValidationError):
@@ -79,7 +79,7 @@ def exception_handler(exc, context):
         return problem(404, exc.reason)
     if isinstance(exc, ManagerError):
         return problem(503, str(exc))
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if database_unavailable(exc):  # the same test as the legacy faces' 503 (vmgui.faults)
         logger.warning("database unavailable: %s", exc)
         return problem(503, "the database is unavailable; try again shortly")
     if isinstance(exc, exceptions.NotAuthenticated):

@@ -31,15 +31,20 @@ def _defined_headers() -> list[CdrCustomHeader]:
     return list(CdrCustomHeader.objects.only(*fields))
 
 
+def _fixed_columns() -> dict[str, str]:
+    return {h.lower(): column for h, column in schema.fixed_custom_header_columns().items()}
+
+
 def resolve_custom_header(name: str) -> CustomHeader | None:
     """Find the storage of a header by its SIP header name (or its GUI name), case-insensitive."""
+    return _resolve(name, _defined_headers(), _fixed_columns())
+
+
+def _resolve(name: str, rows: list[CdrCustomHeader], fixed: dict[str, str]) -> CustomHeader | None:
     wanted = name.strip().lower()
     if not wanted:
         return None
-    fixed = {
-        header.lower(): column for header, column in schema.fixed_custom_header_columns().items()
-    }
-    for row in _defined_headers():
+    for row in rows:
         if (row.state or "active") == "delete":
             continue
         names = [
@@ -78,11 +83,12 @@ def header_names() -> list[str]:
     """Every custom header this database defines (first SIP name of each active definition,
     then the fixed columns' names), for faces that show "all custom headers"."""
     names: list[str] = []
-    for row in _defined_headers():
+    rows, fixed = _defined_headers(), _fixed_columns()  # read once, not once per header
+    for row in rows:
         if (row.state or "active") == "delete":
             continue
         first = (row.header_field or "").replace("\r", "\n").split("\n")[0].strip()
-        if first and resolve_custom_header(first) is not None:
+        if first and _resolve(first, rows, fixed) is not None:
             names.append(first)
     known = {n.lower().replace(" ", "_") for n in names}
     names += [h for h in schema.fixed_custom_header_columns() if h.lower() not in known]

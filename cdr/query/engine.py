@@ -32,8 +32,9 @@ from cdr.query.customheaders import CustomHeader, dynamic_header, resolve_custom
 from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
 from cdr.query.patterns import Pattern, patterns_q
+from cdr.query.rows import enrich, lookup_texts
 from cdr.query.scope import CdrScope, header_visible, scope_q
-from cdr.query.storedtext import display_value, search_value
+from cdr.query.storedtext import search_value
 
 # Exact Call-IDs are looked up in cdr_next this many at a time: a batch larger than one chunk
 # (listCdrIds with thousands of Call-IDs) runs as several bounded queries instead of one
@@ -430,6 +431,20 @@ def _bounded_page(qs: QuerySet, order: Sequence[str], offset: int, limit: int) -
     )
 
 
+def _page(
+    f: CdrFilter, scope: CdrScope, order: Sequence[str], offset: int, limit: int | None
+) -> QuerySet:
+    """The (unevaluated) row query of ``offset``/``limit`` rows in ``order``."""
+    _check_window(offset, limit)
+    qs = cdr_queryset(f, scope)
+    if limit is not None:
+        qs = _bounded_page(qs, order, offset, limit)
+    qs = _ordered(qs, order).values(*row_columns())
+    if limit is not None:
+        return qs[offset : offset + limit]
+    return qs[offset:] if offset else qs
+
+
 def fetch_rows(
     f: CdrFilter,
     scope: CdrScope,
@@ -440,20 +455,9 @@ def fetch_rows(
     custom_headers: Sequence[str] = (),
 ) -> list[dict]:
     """One page of CDRs as plain dicts (see cdr.query.rows for the keys), enriched in batches."""
-    from cdr.query.rows import enrich
-
-    _check_window(offset, limit)
-    qs = cdr_queryset(f, scope)
-    if limit is not None:
-        qs = _bounded_page(qs, order, offset, limit)
-    qs = _ordered(qs, order).values(*row_columns())
-    if limit is not None:
-        qs = qs[offset : offset + limit]
-    elif offset:
-        qs = qs[offset:]
-    rows = list(qs)
+    qs = _page(f, scope, order, offset, limit)
     headers = [_header_or_error(name, scope) for name in custom_headers]
-    return enrich(rows, headers)
+    return enrich(list(qs), headers)
 
 
 def iter_rows(
@@ -471,23 +475,12 @@ def iter_rows(
     For listings too large to hold in memory (sql.php's ``limit=-1``). The query is built and
     checked at the call (bad headers, missing columns raise here), not at the first row.
     """
-    _check_window(offset, limit)
     headers = [_header_or_error(name, scope) for name in custom_headers]
-    qs = cdr_queryset(f, scope)
-    if limit is not None:
-        qs = _bounded_page(qs, order, offset, limit)
-    qs = _ordered(qs, order).values(*row_columns())
-    if limit is not None:
-        qs = qs[offset : offset + limit]
-    elif offset:
-        qs = qs[offset:]
-    return _stream(qs, headers, chunk)
+    return _stream(_page(f, scope, order, offset, limit), headers, chunk)
 
 
 def _stream(qs: QuerySet, headers: list[CustomHeader], chunk: int):
     """Run ``qs`` lazily, enriching ``chunk`` rows at a time (see iter_rows)."""
-    from cdr.query.rows import enrich
-
     batch: list[dict] = []
     for row in qs.iterator(chunk_size=chunk):
         batch.append(row)
@@ -632,11 +625,13 @@ def aggregate(f: CdrFilter, scope: CdrScope, group_by: Sequence[str] = ()) -> li
     else:
         rows = [qs.aggregate(cnt_all=Count("ID"), cnt_ok=answered)]
     if "lastSIPresponse" in group_by:
-        texts = _texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
+        texts = lookup_texts(
+            CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows}
+        )
         for row in rows:
             row["lastSIPresponse"] = texts.get(row.pop("lastSIPresponse_id"))
     if "sensor" in group_by:
-        names = _texts(Sensor, "name", {r["id_sensor"] for r in rows})
+        names = lookup_texts(Sensor, "name", {r["id_sensor"] for r in rows})
         for row in rows:
             row["sensorname"] = names.get(row["id_sensor"])
     return rows
@@ -681,8 +676,8 @@ def call_stats(f: CdrFilter, scope: CdrScope) -> list[dict]:
     index range only.
     """
     rows = list(call_stats_queryset(f, scope))
-    texts = _texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
-    names = _texts(Sensor, "name", {r["id_sensor"] for r in rows})
+    texts = lookup_texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
+    names = lookup_texts(Sensor, "name", {r["id_sensor"] for r in rows})
     for row in rows:
         row["lastSIPresponse"] = texts.get(row.pop("lastSIPresponse_id"))
         row["sensorname"] = names.get(row["id_sensor"])
@@ -690,17 +685,6 @@ def call_stats(f: CdrFilter, scope: CdrScope) -> list[dict]:
             if key.endswith(("_sum", "_min", "_max")) and value is not None:
                 row[key] = float(value)
     return rows
-
-
-def _texts(model, field_name: str, ids: set) -> dict:
-    """``{id: text}`` of a lookup table for the given ids (empty when the table is missing)."""
-    ids.discard(None)
-    if not ids or not schema.has_table(model._meta.db_table):
-        return {}
-    pk = model._meta.pk.attname
-    found = model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, field_name)
-    table, column = model._meta.db_table, model._meta.get_field(field_name).column
-    return {key: display_value(table, column, text) for key, text in found}  # as sent
 
 
 def fetch_after(
@@ -716,8 +700,6 @@ def fetch_after(
     order (the REST API's cursor). Stable under inserts and as cheap at page 10,000 as at
     page 1: the position is a calldate bound on the index, never an OFFSET.
     """
-    from cdr.query.rows import enrich
-
     headers = [_header_or_error(name, scope) for name in custom_headers]
     qs = cdr_queryset(f, scope)
     if after is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -27,7 +27,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from cdr.query.engine import CdrFilter
 
-# Thresholds are at most this (a larger one cannot mean anything and overflows once scaled).
+# A threshold above every value a cdr column can hold (mediumint: 16.7M); a larger one would
+# overflow once scaled (x10, x1000) and cannot mean anything else. Every face's bound.
 MAX_NUMBER: Final = 1e12
 
 
@@ -299,18 +300,28 @@ def _number(name: str, values: list[str], maximum: float | None = None) -> float
 _RESPONSE_CLASS = re.compile(r"^([1-6])(?:xx)?$", re.IGNORECASE)
 
 
-def _sip_responses(name: str, values: list[str]) -> list[int]:
-    codes: list[int] = []
-    for item in _items(name, values):
+def expand_sip_responses(items: Iterable[str], code: Callable[[str], int]) -> list[int]:
+    """SIP response codes (``486``) and classes (``4`` or ``4xx`` = 400-499) → the codes, each
+    once (an ordered set: "4,4xx,4" is one class, not 300 values). ``code`` reads an item that
+    is not a class (each face with its own bounds and error)."""
+    codes: dict[int, None] = {}
+    for item in items:
         match = _RESPONSE_CLASS.match(item)
         if match:
             first = int(match.group(1)) * 100
-            codes += range(first, first + 100)
-        elif item.isdigit() and len(item) <= 3:
-            codes.append(int(item))
+            codes.update(dict.fromkeys(range(first, first + 100)))
         else:
-            raise FilterValueError(f"{name}: expected SIP codes (486) or classes (4xx)")
-    return codes
+            codes[code(item)] = None
+    return list(codes)
+
+
+def _sip_responses(name: str, values: list[str]) -> list[int]:
+    def code(item: str) -> int:
+        if item.isdigit() and len(item) <= 3:
+            return int(item)
+        raise FilterValueError(f"{name}: expected SIP codes (486) or classes (4xx)")
+
+    return expand_sip_responses(_items(name, values), code)
 
 
 def _ips(name: str, values: list[str]) -> list[str]:

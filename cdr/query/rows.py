@@ -22,7 +22,9 @@ from cdr.query.customheaders import CustomHeader
 from cdr.query.storedtext import display_row, display_value
 
 
-def _lookup(model, ids: set, value_field: str) -> dict:
+def lookup_texts(model, value_field: str, ids: set) -> dict:
+    """``{id: text}`` of a lookup table (SIP response texts, user agents, sensor names) for
+    ``ids``, as the phone sent the text; empty when the table is missing."""
     ids.discard(None)
     if not ids or not schema.has_table(model._meta.db_table):
         return {}
@@ -69,11 +71,13 @@ def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]
     for row in rows:
         display_row("cdr", row)
     ids = [r["ID"] for r in rows]
-    responses = _lookup(
-        CdrSipResponse, {r.get("lastSIPresponse_id") for r in rows}, "lastSIPresponse"
+    responses = lookup_texts(
+        CdrSipResponse, "lastSIPresponse", {r.get("lastSIPresponse_id") for r in rows}
     )
-    uas = _lookup(CdrUa, {r.get("a_ua_id") for r in rows} | {r.get("b_ua_id") for r in rows}, "ua")
-    sensors = _lookup(Sensor, {r.get("id_sensor") for r in rows}, "name")
+    uas = lookup_texts(
+        CdrUa, "ua", {r.get("a_ua_id") for r in rows} | {r.get("b_ua_id") for r in rows}
+    )
+    sensors = lookup_texts(Sensor, "name", {r.get("id_sensor") for r in rows})
     fixed = [h.column for h in headers if not h.dynamic_table]
     bounds = _page_bounds(rows)
     nexts = _cdr_next(ids, fixed, bounds)

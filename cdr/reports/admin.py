@@ -10,7 +10,6 @@ can be previewed for the previous day from its change page.
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import path, reverse
@@ -20,7 +19,7 @@ from django.utils.html import format_html
 # The admin acts for the signed-in user: it asks the permission layer for their flags.
 from accounts.permissions import effective
 from cdr.query.errors import QueryError
-from cdr.reports import chart, mail
+from cdr.reports import chart
 from cdr.reports.models import ReportDefinition, ReportDelivery
 from cdr.reports.schedule import last_period
 from cdr.reports.service import run, visible_reports
@@ -126,12 +125,7 @@ class ReportDefinitionAdmin(admin.ModelAdmin):
             data = run(report, period, effective(request.user).scope)
         except (ReportError, QueryError) as exc:
             return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-        png = chart.render_png(
-            data,
-            title=report.description,
-            period=mail.period_text(period),
-            brand=settings.BRAND_NAME,
-        )
+        png = chart.report_png(report.description, period, data)
         return HttpResponse(png, content_type="image/png")
 
 

@@ -13,6 +13,9 @@ import io
 from collections.abc import Sequence
 from typing import Any, Final
 
+from cdr.reports.mail import file_stem, period_text
+from cdr.reports.service import Period
+
 WIDTH: Final = 1200
 MARGIN: Final = 36
 INK: Final = (33, 37, 41)
@@ -280,3 +283,15 @@ def render_png(data: dict, *, title: str, period: str, brand: str, subtitle: str
     out = io.BytesIO()
     img.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+def report_png(name: str, period: Period, data: dict) -> bytes:
+    """A report's PNG as every face sends it: titled with its name, the period in the
+    sniffer's zone, branded with ``VMGUI_BRAND_NAME``."""
+    from django.conf import settings
+
+    return render_png(data, title=name, period=period_text(period), brand=settings.BRAND_NAME)
+
+
+def png_filename(name: str, period: Period) -> str:
+    return f"{file_stem(name, period)}.png"

@@ -35,8 +35,9 @@ from django.db.models.functions import ExtractHour, TruncDate
 from cdr import schema
 from cdr.models import CdrSipResponse, Sensor
 from cdr.query.engine import CdrFilter, cdr_queryset
+from cdr.query.rows import lookup_texts
 from cdr.query.scope import CdrScope
-from cdr.query.storedtext import display_text
+from cdr.query.storedtext import display_value
 from cdr.reports.models import ReportDefinition
 from cdr.reports.spec import SECTIONS, ReportError, report_filter
 
@@ -167,22 +168,13 @@ def _zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def _texts(model, field_name: str, ids: set) -> dict:
-    ids.discard(None)
-    if not ids or not schema.has_table(model._meta.db_table):
-        return {}
-    pk = model._meta.pk.attname
-    found = model.objects.filter(**{f"{pk}__in": list(ids)}).values_list(pk, field_name)
-    return {key: display_text(text) for key, text in found}
-
-
 def _sip_responses(qs: QuerySet, calls: int, top: int) -> list[dict]:
     rows = list(
         qs.values("lastSIPresponseNum", "lastSIPresponse_id")
         .annotate(calls=Count("ID"))
         .order_by("-calls", "lastSIPresponseNum", "lastSIPresponse_id")[:top]
     )
-    texts = _texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
+    texts = lookup_texts(CdrSipResponse, "lastSIPresponse", {r["lastSIPresponse_id"] for r in rows})
     return [
         {
             "code": r["lastSIPresponseNum"],
@@ -196,7 +188,10 @@ def _sip_responses(qs: QuerySet, calls: int, top: int) -> list[dict]:
 
 def _top_numbers(qs: QuerySet, column: str, top: int) -> list[dict]:
     rows = qs.values(column).annotate(**_measures(quality=False)).order_by("-calls", column)[:top]
-    return [{"number": display_text(r[column]), **_figures(r, quality=False)} for r in rows]
+    return [
+        {"number": display_value("cdr", column, r[column]), **_figures(r, quality=False)}
+        for r in rows
+    ]
 
 
 def _grouped(qs: QuerySet) -> list[dict]:
@@ -244,7 +239,7 @@ def _by(rows: Sequence[dict], key: str) -> dict:
 
 def _sensors(rows: Sequence[dict]) -> list[dict]:
     groups = _by(rows, "id_sensor")
-    names = _texts(Sensor, "name", set(groups))
+    names = lookup_texts(Sensor, "name", set(groups))
     # The databases' own order: calls without a sensor (NULL) first, then by id.
     order = sorted(groups, key=lambda s: (s is not None, s or 0))
     return [

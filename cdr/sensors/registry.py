@@ -98,7 +98,8 @@ class SensorCall:
 
 @dataclass
 class ActiveCalls:
-    """The merged answer: calls, the sensors that answered, those that failed (with why)."""
+    """The merged answer: calls (newest first, then by sensor id), the sensors that answered,
+    those that failed (with why)."""
 
     calls: list[SensorCall]
     answered: list[SensorInfo]
@@ -295,9 +296,15 @@ def list_active_calls(scope: CdrScope, sensor_id: int | None = None) -> ActiveCa
                     result.calls.append(SensorCall(owner, call))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    result.calls.sort(key=_newest_first)
     result.answered.sort(key=lambda s: s.id)
     result.failed.sort(key=lambda f: f.sensor.id)
     return result
+
+
+def _newest_first(item: SensorCall):
+    started = item.call.get("calldate_num")
+    return (-(started if isinstance(started, int) else 0), item.sensor.id)
 
 
 def check_pause_command(command: object) -> str:

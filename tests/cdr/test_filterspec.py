@@ -114,3 +114,10 @@ def test_a_date_alone_is_the_whole_day():
     assert (f.date_to.hour, f.date_to.minute, f.date_to.second) == (23, 59, 59)
     zoned = parse({"date_from": ["2026-11-27T10:00:00+01:00"]}).date_from
     assert zoned.utcoffset().total_seconds() == 3600 and zoned.hour == 10
+
+
+def test_sip_response_classes_are_expanded_once():
+    codes = parse({"sip_response": ["4,4xx,486,4"]}).sip_responses
+    assert codes == list(range(400, 500))
+    legacy = listing_filter({"fdatefrom": "2026-11-27", "fsipresponse": "4,4xx,486,4"})
+    assert legacy.sip_responses == codes

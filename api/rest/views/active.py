@@ -55,10 +55,7 @@ class ActiveCallList(APIView):
     def get(self, request):
         granted = require(request, "can_activecalls", "listing active calls")
         result = registry.list_active_calls(granted.scope, _sensor_param(request))
-        items = sorted(
-            result.calls,
-            key=lambda c: (-(c.call.get("calldate_num") or 0), c.sensor.id),
-        )
+        items = result.calls  # newest first (cdr.sensors.registry)
         limit = settings.API_MAX_ROWS
         calls = []
         for item in items[:limit]:

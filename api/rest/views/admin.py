@@ -14,19 +14,11 @@ from rest_framework import serializers, viewsets
 
 from accounts import audit
 from accounts.flags import FLAGS
-from accounts.models import AuditEvent, UserProfile, VmGroup
+from accounts.models import RESTRICTION_PARSERS, AuditEvent, UserProfile, VmGroup
 from accounts.permissions import load_profile
 from api.rest.permissions import Admin, Authenticated, WritableToken
 
-RESTRICTIONS = [
-    "enable_sensors",
-    "ip",
-    "number",
-    "domain",
-    "vlan",
-    "custom_headers_cdr",
-    "custom_headers_message",
-]
+RESTRICTIONS = list(RESTRICTION_PARSERS)  # the old GUI's restriction lists
 
 
 def _full_clean(instance) -> None:

@@ -25,7 +25,7 @@ from accounts.permissions import PermissionRefused
 from api.rest.principal import require, rights
 from api.rest.problems import BadParameter, problem
 from cdr.query.filterspec import PARSERS, FilterValueError
-from cdr.reports import chart, mail
+from cdr.reports import chart
 from cdr.reports.models import ReportDefinition
 from cdr.reports.service import check_period, run, visible_reports
 from cdr.reports.spec import SECTIONS, ReportError, recipient_list
@@ -204,15 +204,10 @@ class ReportSummary(APIView):
         except ReportError as exc:
             raise BadParameter({"filters": [str(exc)]}) from None
         if png:
-            image = chart.render_png(
-                data,
-                title=report.description,
-                period=mail.period_text(period),
-                brand=settings.BRAND_NAME,
-            )
+            image = chart.report_png(report.description, period, data)
             response = HttpResponse(image, content_type="image/png")
             response["Content-Disposition"] = (
-                f'inline; filename="{mail.file_stem(report.description, period)}.png"'
+                f'inline; filename="{chart.png_filename(report.description, period)}"'
             )
             return response
         return Response(

@@ -11,7 +11,6 @@ report without an owner, or whose owner is blocked, inactive or lacks ``can_cdr`
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -123,12 +122,7 @@ class Command(BaseCommand):
         if not recipients:
             raise Refused("the report has no recipients")
         data = run(report, period, rights.scope)
-        png = chart.render_png(
-            data,
-            title=report.description,
-            period=mail.period_text(period),
-            brand=settings.BRAND_NAME,
-        )
+        png = chart.report_png(report.description, period, data)
         mail.message(report.description, period, data, png, recipients).send(fail_silently=False)
         return recipients
 
