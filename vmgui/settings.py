@@ -195,6 +195,7 @@ INSTALLED_APPS = [
     "api",
     "sharing",
     "monitoring",
+    "gui",
 ]
 
 MIDDLEWARE = [
@@ -432,6 +433,8 @@ INSTALLED_APPS += [
 # Sessions of users signed in by the hook, LDAP, Entra ID or Google (the local backend stays first).
 AUTHENTICATION_BACKENDS += ["accounts.login.backends.ExternalLoginBackend"]
 LOGIN_URL = "/login/"
+# After sign-in without a ?next=: the start page, which opens the first GUI page the user may use.
+LOGIN_REDIRECT_URL = "/"
 
 # REST API v1 (api.rest; docs/rest-api.md): tokens or the GUI session, problem JSON errors,
 # a request budget per token, OpenAPI at /api/schema/ and Swagger UI (local files) at /api/docs/.
@@ -516,3 +519,5 @@ MIDDLEWARE.insert(
     "sharing.pages.ShareSiteMiddleware",
 )
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("sharing.branding.brand")
+# The GUI frame: navigation by permission flag, the user's time zone and date format (gui/).
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("gui.context.gui")

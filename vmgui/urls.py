@@ -1,4 +1,4 @@
-"""URL map: the legacy PHP paths, the admin, and (later) the REST API and GUI."""
+"""URL map: the legacy PHP paths, the admin, the REST API, share pages and the operator GUI."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -24,4 +24,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("monitoring.urls")),
     path("", include("sharing.urls")),
+    # The operator GUI (last: its paths are its own, /cdrs/, /calls/, /active/, /reports/ ...).
+    path("", include("gui.urls")),
 ]

@@ -1,9 +1,11 @@
-"""The landing page: what this server offers until the operator GUI exists."""
+"""The start page: signed-in users go to the GUI; others see what this server offers."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponseBase
+from django.shortcuts import redirect, render
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponseBase:
+    if request.user.is_authenticated:
+        return redirect("gui:start")
     return render(request, "vmgui/home.html", {"version": settings.VM_VERSION})

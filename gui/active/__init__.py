@@ -1,0 +1,1 @@
+"""GUI page group: active (see gui/__init__.py)."""

@@ -1,0 +1,1 @@
+"""GUI page group: calls (see gui/__init__.py)."""

@@ -1,0 +1,3 @@
+"""URLs of the GUI page group calls."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""GUI page group: cdrs (see gui/__init__.py)."""

@@ -1,0 +1,1 @@
+"""GUI page group: reports (see gui/__init__.py)."""

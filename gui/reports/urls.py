@@ -1,0 +1,3 @@
+"""URLs of the GUI page group reports."""
+
+urlpatterns: list = []
