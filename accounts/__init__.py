@@ -6,7 +6,8 @@
 * ``permissions``: ``effective(user)`` → flags + ``CdrScope`` (the rules, in one place).
 * ``services``: authentication for the legacy faces, ``scope_for``; ``backends``,
   ``middleware``, ``throttle``: login, blocked users, failed-login throttling; ``audit``.
-* pages: ``views`` (the audit log), ``admin`` (the Django admin), ``urls``.
+* pages: ``views`` (/logout; the audit log page is the GUI's, ``gui.reports.audit``),
+  ``admin`` (the Django admin), ``urls``.
 
 May use: ``cdr.query`` (``CdrScope``). Never a face (``api``, ``sharing``); no service
 imports the pages.

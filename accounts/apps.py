@@ -11,6 +11,11 @@ class AccountsConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_out
 
         user_logged_out.connect(_audit_logout, dispatch_uid="vmgui-audit-logout")
+        # Remembered API principals are invalidated by these saves in every process
+        # (accounts.principals), including manage.py commands.
+        from accounts import principals
+
+        principals.connect()
 
 
 def _audit_logout(sender, request, user, **kwargs) -> None:

@@ -180,6 +180,7 @@ class AuditEvent(models.Model):
         SHARE_CREATE = "share_create", "share link created"
         SHARE_USE = "share_use", "share link opened"
         CALL_PAUSE = "call_pause", "active call paused/unpaused"
+        LIVE_LISTEN = "live_listen", "active call listened to live"
         PERMISSION_CHANGE = "permission_change", "permissions changed"
         PERMISSION_DENIED = "permission_denied", "action refused for lack of permission"
 

@@ -50,6 +50,10 @@ def _admin(label: str) -> Effective:
     return Effective(flags=flags, scope=CdrScope.unrestricted(label), is_admin=True)
 
 
+# The anonymous caller's rights never change (computed once per process).
+_ANONYMOUS = _admin("anonymous (API authorization disabled)")
+
+
 def load_profile(user) -> UserProfile:
     """The user's profile with its group, created on first use and cached on the user object."""
     cached = getattr(user, "_vm_profile_cache", None)
@@ -62,7 +66,25 @@ def load_profile(user) -> UserProfile:
 def effective(user) -> Effective:
     """The caller's effective flags and scope (user None = anonymous API use, admin rights)."""
     if user is None:
-        return _admin("anonymous (API authorization disabled)")
+        return _ANONYMOUS
+    remembered = getattr(user, "_vm_effective", None)
+    if remembered is not None:
+        return remembered
+    return _compute(user)
+
+
+def remember_effective(user) -> Effective:
+    """Compute the rights once and keep them on this user object (see ``effective``).
+
+    For user objects whose rights cannot change while they are used: one request's user, or
+    a principal that accounts.principals re-validates before every request. A face then asks
+    ``effective`` (scope, each flag) without recomputing.
+    """
+    user._vm_effective = _compute(user)
+    return user._vm_effective
+
+
+def _compute(user) -> Effective:
     if getattr(user, "is_superuser", False):
         return _admin(f"admin {user.pk}")
     profile = load_profile(user)

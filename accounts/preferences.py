@@ -102,3 +102,14 @@ def save_preferences(user, *, time_zone: str, date_format: str) -> Preferences:
     prefs = Preferences(time_zone, date_format)
     user._vm_preferences = prefs
     return prefs
+
+
+def user_setting(user, key: str, default=None):
+    """Another per-user setting (a GUI page's remembered choice, e.g. ``cdr_columns``)."""
+    found = UserSetting.objects.filter(user=user, key=key).values_list("value", flat=True).first()
+    return default if found is None else found
+
+
+def save_user_setting(user, key: str, value) -> None:
+    """Store a per-user setting (a JSON value) under ``key``."""
+    UserSetting.objects.update_or_create(user=user, key=key, defaults={"value": value})

@@ -13,8 +13,10 @@ from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import audit, throttle
+from accounts import principals as principal_versions
 from accounts.models import AuditEvent, UserProfile
-from accounts.permissions import effective, load_profile
+from accounts.permissions import effective, load_profile, remember_effective
+from accounts.principals import principals
 from cdr.query.scope import CdrScope
 
 # Hashing a dummy password when the user does not exist keeps the answer time the same
@@ -53,8 +55,10 @@ class _VerifiedCredentials:
     api.php sends user/password with every request, and a PBKDF2 check costs hundreds of
     milliseconds by design; scripts polling the API would pay it on every call. An entry is
     keyed by an HMAC of user + password (the password itself is never kept) and remembers the
-    password hash it was verified against, so a password change invalidates it at once. Blocked
-    status and the account source are re-read from the database on every request.
+    password hash it was verified against, so a password change invalidates it at once. (The
+    whole outcome of a check — user, profile, rights — is also remembered, re-validated by one
+    shared-cache read per request: accounts.principals. When that read shows a change, the
+    user, blocked status and account source are read from the database again.)
 
     The cache is a speed-up, never a different answer: a login lockout (accounts.throttle) is
     checked before it, so a remembered pair is refused during a lockout exactly as a fresh one
@@ -106,10 +110,20 @@ def authenticate_local(
 
     Failures are audited and throttled per account and per client IP (accounts.throttle);
     ``record_success`` audits a successful login too (session logins, not per-request API auth).
+    A principal this worker checked in full before is reused after one shared-cache read
+    that shows nothing changed since (accounts.principals): same answer, no queries.
     """
     if not username or not password:
         raise AuthRefused("missing user or password")
+    ip = audit.client_ip(request)
+    if not record_success:
+        remembered = principals.get(username, password, ip)
+        if remembered is not None:
+            return remembered
+    # Read before the user row (see accounts.principals.check_versions).
+    permission = principal_versions.permission_version()
     user = get_user_model().objects.filter(username=username).first()
+    versions = principal_versions.check_versions(permission, user.pk, ip) if user else None
     proven = user is not None and _verified.seen(username, password, user.password)
     if proven:
         # A pair proven right (no guess, no hash) of a blocked user gets the blocking reason
@@ -117,7 +131,7 @@ def authenticate_local(
         _refuse_if_blocked(user, username, request, face)
     # The throttle comes before the cache otherwise (see _VerifiedCredentials).
     try:
-        throttle.check(username, audit.client_ip(request))
+        throttle.check(username, ip)
     except throttle.LoginThrottled as exc:
         _refuse(exc.reason, username, request, face, AuditEvent.Action.LOGIN_THROTTLED)
     if not proven:
@@ -139,6 +153,9 @@ def authenticate_local(
     _refuse_if_blocked(user, username, request, face)
     if record_success:
         audit.record(AuditEvent.Action.LOGIN_OK, user=user, request=request, face=face)
+    else:
+        remember_effective(user)
+        principals.remember(username, password, ip, user, versions)
     return user
 
 

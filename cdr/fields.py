@@ -10,6 +10,7 @@ and ``SECONDS`` (``mediumint unsigned`` or ``decimal(9,3)``).
 from __future__ import annotations
 
 import ipaddress
+import socket
 from decimal import Decimal
 from typing import Any
 
@@ -41,9 +42,10 @@ def decode_ip(value: Any) -> str | None:
     if isinstance(value, Decimal):
         value = int(value)
     if isinstance(value, int):
-        if value == 0:
-            # The sniffer writes 0 for "no address" in int mode.
-            return "0.0.0.0"
+        if 0 <= value <= 0xFFFFFFFF:
+            # inet_ntoa: the same dotted quad as ipaddress (0 → "0.0.0.0", the sniffer's "no
+            # address" in int mode), ~10x faster: two per listed row.
+            return socket.inet_ntoa(value.to_bytes(4, "big"))
         return str(ipaddress.IPv4Address(value))
     if isinstance(value, str):
         return str(ipaddress.ip_address(value))

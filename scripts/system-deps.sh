@@ -11,6 +11,8 @@
 #                                the tests on their own port; never configured as a service)
 #   chromium                     the browser of the end-to-end tests (Playwright drives it;
 #                                tests/browser.py; Playwright never downloads a browser)
+#   redis-server                 the multi-host tests start a private one (tests/redisserver.py;
+#                                never configured as a service)
 #
 # Fast no-op when everything is installed: dpkg-query is checked first and
 # `apt-get update` only runs when something is missing.
@@ -29,6 +31,7 @@ PACKAGES=(
     slapd
     ldap-utils
     chromium
+    redis-server
 )
 
 missing=()

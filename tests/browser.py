@@ -36,17 +36,29 @@ LAUNCH_ARGS = [
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Each test module that imports ``browser`` is its own fixture definition to pytest, so a
+# session-scoped fixture would start one Playwright per module; a second sync Playwright cannot
+# start while the first one's event loop runs. One Chromium is shared by the whole session: the
+# first definition used starts it and stops it at the session's end.
+_SHARED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/system-deps.sh (Debian package chromium)")
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        _SHARED["browser"] = chromium
         try:
             yield chromium
         finally:
+            _SHARED.clear()
             chromium.close()
 
 

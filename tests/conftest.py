@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,15 @@ from cdr.ddl import SchemaOptions, create_schema
 
 # Fast hashing in tests only: the production hasher is deliberately slow.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The file cache of this test process only (two suites may run at once on one machine; a
+# Redis cache is what tests/test_multihost.py starts for itself).
+if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": tempfile.mkdtemp(prefix="vmgui-cache-"),
+        }
+    }
 
 # The real sniffer's output, committed with the tests (tests/fixtures/README.md).
 FIXTURES_ROOT = Path(__file__).resolve().parent / "fixtures"

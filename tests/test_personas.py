@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -178,13 +179,18 @@ def sql(fields: dict, rows_key: str | None = "results") -> Callable:
 
 
 def deep_link(persona, ids):
+    """The old GUI's link, opened with the sql.php session: the GUI's CDR list (HTML)."""
     client, refused = session(persona)
     if refused:
         return refused
     response = client.get("/admin.php", {"cdr_filter": '{fdatefrom:"2026-11-27"}'})
-    if response.status_code == 302:
+    if response.status_code == 302 and response["Location"].startswith("/login/"):
         return ("refused", "login redirect")
-    return _json_outcome(response, ids, "results", "ID")
+    response = client.get(response["Location"])
+    assert response.status_code == 200, response.status_code
+    names = {v: k for k, v in ids.items()}
+    shown = re.findall(r'<tr data-id="(\d+)"', response.content.decode())
+    return ("rows", {names[int(i)] for i in shown})
 
 
 def pcap_php(which: str) -> Callable:
@@ -407,8 +413,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "sql LISTING": ("refused", "no_session"),
         "sql TOTAL": ("refused", "no_session"),
         "sql CDR_stats": ("refused", "no_session"),
-        # a script (no text/html Accept) gets no_session; a browser is redirected to the login
-        "admin.php deep link": ("refused", "no_session"),
+        # a browser link (served by the GUI): sign in first
+        "admin.php deep link": ("refused", "login redirect"),
         "pcap.php A": ("refused", "not logged in"),
         "pcap.php B": ("refused", "not logged in"),
         "pcap2text.php A": ("refused", "no_session"),

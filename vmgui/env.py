@@ -97,6 +97,24 @@ def env_database_url(name: str, default: str) -> dict:
     return config
 
 
+def env_redis_url(name: str) -> str:
+    """``redis://[user:password@]host:port/db`` (or ``rediss://`` for TLS, ``unix://``); empty
+    = not configured."""
+    value = env_str(name, "").strip()
+    if not value:
+        return ""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: cannot parse Redis URL ({exc})") from None
+    if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+        raise ConfigError(f"{name}: expected redis://host:6379/0, rediss://... or unix:///path")
+    return value
+
+
 _RATE = re.compile(r"^(\d{1,9})/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 

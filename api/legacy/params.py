@@ -20,7 +20,6 @@ list-valued parameter holds at most ``settings.MAX_LIST_VALUES`` values (id list
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -30,20 +29,23 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, QueryDict
 from django.http.multipartparser import MultiPartParserError
 
+# The object/JSON text reader is shared with the GUI's deep link (vmgui.jsobject); its names
+# stay importable from here for the legacy modules.
+from vmgui.jsobject import (
+    MAX_DEPTH,
+    HostileValue,
+    ParamError,
+    check_text,
+    checked,
+    json_text,
+    parse_object,
+)
+from vmgui.jsobject import parse_loose_json as parse_loose_json  # re-exported (tests, clients)
+
 MAX_UPLOADED_FIELD = 1024 * 1024  # a params field sent as a multipart "file" (curl -F params=@f)
-# Nesting of JSON values and PHP bracket names (a[b][c]); real requests use 2-3 levels.
-MAX_DEPTH = 32
 # The largest whole number a parameter may hold: JavaScript's exact integers (every client can
 # send it), and a sum of two still fits SQL's signed 64-bit LIMIT/OFFSET and SQLite's INTEGER.
 MAX_WHOLE_NUMBER = 2**53 - 1
-
-
-class ParamError(ValueError):
-    """The request cannot be read; the message is safe to show to the client."""
-
-
-class HostileValue(ParamError):
-    """Well-formed but refused: nested too deeply, or text that is not text (a surrogate)."""
 
 
 # --- transport ----------------------------------------------------------------------------
@@ -60,7 +62,7 @@ def request_fields(request: HttpRequest) -> dict[str, Any]:
         raise ParamError(f"cannot read the multipart body: {exc}") from None
     fields.update(body_fields)
     for name, value in fields.items():
-        _check_text(str(name), "a field name")
+        check_text(str(name), "a field name")
         checked(value, str(name)[:40])
     return fields
 
@@ -105,56 +107,6 @@ def json_body(body: bytes) -> dict[str, Any] | None:
     except ParamError:
         return None  # e.g. a form body whose first field name starts with "{"
     return value if isinstance(value, dict) else None
-
-
-def json_text(text: str, name: str) -> Any:
-    """JSON (or the loose JSON of parse_loose_json) → a checked value, or ParamError.
-
-    A value nested deeper than MAX_DEPTH or holding a lone surrogate is refused: json.loads
-    itself raises RecursionError at ~1000 levels, and code walking a deep value would too.
-    """
-    try:
-        value = json.loads(text)
-    except RecursionError:
-        raise HostileValue(f"{name} is nested too deeply (at most {MAX_DEPTH} levels)") from None
-    except ValueError:
-        value = parse_loose_json(text, name)
-    return checked(value, name)
-
-
-def checked(value: Any, name: str) -> Any:
-    """``value`` unchanged when it nests at most MAX_DEPTH levels and all its text is text.
-
-    Walks without recursion. A lone UTF-16 surrogate (JSON ``"\\ud800"``) cannot be encoded
-    as UTF-8 by anything downstream (database drivers, hashers, logs): refused here, once.
-    """
-    stack: list[tuple[Any, str, int]] = [(value, name, 0)]
-    while stack:
-        item, path, depth = stack.pop()
-        if isinstance(item, str):
-            _check_text(item, path)
-        elif isinstance(item, dict | list):
-            if depth >= MAX_DEPTH:
-                raise HostileValue(f"{path} is nested too deeply (at most {MAX_DEPTH} levels)")
-            if isinstance(item, dict):
-                for key, child in item.items():
-                    _check_text(str(key), path)
-                    stack.append((child, f"{path}.{str(key)[:40]}", depth + 1))
-            else:
-                stack.extend((child, f"{path}[]", depth + 1) for child in item)
-    return value
-
-
-def _check_text(text: str, path: str) -> None:
-    if text.isascii():
-        return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = path.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
-        raise HostileValue(
-            f"{shown}: contains a lone UTF-16 surrogate (like \\ud800), which is not text"
-        ) from None
 
 
 _BRACKET = re.compile(r"\[([^\[\]]*)\]")
@@ -213,153 +165,7 @@ def _assign(container: dict | list, path: list[str], value: str) -> None:
 
 def params_object(raw: Any, name: str = "params") -> dict[str, Any] | None:
     """The ``params`` field as a dict: JSON text, pseudo-JSON, bracket dict, or None if absent."""
-    if raw is None:
-        return None
-    if isinstance(raw, dict):
-        return raw
-    if isinstance(raw, list):
-        raise ParamError(f'{name} must be a JSON object such as {{"startTime":"2024-01-01"}}')
-    text = str(raw).strip()
-    if not text:
-        return None
-    value = json_text(text, name)
-    if not isinstance(value, dict):
-        raise ParamError(f'{name} must be a JSON object such as {{"startTime":"2024-01-01"}}')
-    return value
-
-
-def parse_loose_json(text: str, name: str = "params") -> Any:
-    """Parse JSON-like text that real clients produce but ``json`` rejects.
-
-    Accepts single-quoted strings (``{'cdrId': 123}``), bare identifier keys
-    (``{fcallid:"abc"}``), trailing commas, and ``True``/``False``/``None`` next to
-    ``true``/``false``/``null``. Everything else must be well formed.
-    """
-    parser = _LooseParser(text, name)
-    value = parser.value()
-    parser.end()
-    return value
-
-
-class _LooseParser:
-    _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
-    _WORD = re.compile(r"[A-Za-z_$][A-Za-z0-9_$\-]*")
-    _WORDS = {
-        "true": True,
-        "false": False,
-        "null": None,
-        "True": True,
-        "False": False,
-        "None": None,
-    }
-    _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "/": "/"}
-
-    def __init__(self, text: str, name: str) -> None:
-        self.text = text
-        self.pos = 0
-        self.name = name
-        self.depth = 0
-
-    def fail(self, what: str) -> ParamError:
-        return ParamError(f"{self.name} is not valid JSON ({what} at character {self.pos + 1})")
-
-    def skip(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos].isspace():
-            self.pos += 1
-
-    def peek(self) -> str:
-        self.skip()
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def end(self) -> None:
-        if self.peek():
-            raise self.fail("unexpected text")
-
-    def value(self) -> Any:
-        char = self.peek()
-        if char == "{":
-            return self.container("{", "}", keyed=True)
-        if char == "[":
-            return self.container("[", "]", keyed=False)
-        if char in ("'", '"'):
-            return self.string()
-        match = self._NUMBER.match(self.text, self.pos)
-        if match:
-            self.pos = match.end()
-            number = match.group()
-            try:
-                return float(number) if any(c in number for c in ".eE") else int(number)
-            except ValueError:  # more digits than Python converts (4300)
-                raise self.fail("number too long") from None
-        match = self._WORD.match(self.text, self.pos)
-        if match and match.group() in self._WORDS:
-            self.pos = match.end()
-            return self._WORDS[match.group()]
-        raise self.fail("unexpected character" if char else "unexpected end")
-
-    def container(self, open_: str, close: str, *, keyed: bool) -> dict | list:
-        self.depth += 1
-        if self.depth > 32:
-            raise self.fail("nesting too deep")
-        self.pos += 1
-        result: dict | list = {} if keyed else []
-        while True:
-            if self.peek() == close:
-                self.pos += 1
-                self.depth -= 1
-                return result
-            if keyed:
-                key = self.key()
-                if self.peek() != ":":
-                    raise self.fail("expected ':'")
-                self.pos += 1
-                result[key] = self.value()
-            else:
-                result.append(self.value())
-            char = self.peek()
-            if char == ",":
-                self.pos += 1
-            elif char != close:
-                raise self.fail(f"expected ',' or '{close}'")
-
-    def key(self) -> str:
-        char = self.peek()
-        if char in ("'", '"'):
-            return self.string()
-        match = self._WORD.match(self.text, self.pos) or self._NUMBER.match(self.text, self.pos)
-        if not match:
-            raise self.fail("expected a key")
-        self.pos = match.end()
-        return match.group()
-
-    def string(self) -> str:
-        quote = self.text[self.pos]
-        self.pos += 1
-        out: list[str] = []
-        while self.pos < len(self.text):
-            char = self.text[self.pos]
-            self.pos += 1
-            if char == quote:
-                return "".join(out)
-            if char != "\\":
-                out.append(char)
-                continue
-            if self.pos >= len(self.text):
-                break
-            esc = self.text[self.pos]
-            self.pos += 1
-            if esc == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", self.text[self.pos : self.pos + 4]):
-                code = int(self.text[self.pos : self.pos + 4], 16)
-                self.pos += 4
-                low = self.text[self.pos : self.pos + 6]
-                if 0xD800 <= code < 0xDC00 and re.fullmatch(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}", low):
-                    # a surrogate pair (as json.loads combines it): one character
-                    code = 0x10000 + ((code - 0xD800) << 10) + (int(low[2:], 16) - 0xDC00)
-                    self.pos += 6
-                out.append(chr(code))
-            else:
-                out.append(self._ESCAPES.get(esc, esc))
-        raise self.fail("unterminated string")
+    return parse_object(raw, name, '{"startTime":"2024-01-01"}')
 
 
 # --- typed values ------------------------------------------------------------------------

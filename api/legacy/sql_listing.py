@@ -164,6 +164,11 @@ def _write(
             if size >= 65536:
                 yield "".join(buffer)
                 buffer, size = [], 0
+        close = getattr(rows, "close", None)
+        if close is not None:
+            # Rows left unread (the page's look-ahead row) are discarded now: the engine may
+            # stream them from a server-side cursor that holds the connection until closed.
+            close()
         tail = "]"
         if final_total is not None:
             tail += f',"total":{int(final_total(shown, more))}'

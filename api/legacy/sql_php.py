@@ -1,10 +1,10 @@
-"""/php/model/sql.php (the old GUI's "CDR HTTP API") and the /admin.php deep link.
+"""/php/model/sql.php (the old GUI's "CDR HTTP API").
 
 A thin adapter: read the fields from any transport (api.legacy.params) → pick the handler by
 ``module``/``task`` → authenticate by session (api.legacy.sql_session) → run the task
 (api.legacy.sql_listing, on the CDR query engine with the caller's scope). Every answer is
-JSON with HTTP 200 (the admin.php deep link may redirect a browser to the login page);
-never a traceback. Behaviour and every choice: docs/legacy-sql.md.
+JSON with HTTP 200, never a traceback. Behaviour and every choice: docs/legacy-sql.md. (The
+old GUI's /admin.php deep link is a browser link: the GUI serves it, gui.cdrs.)
 """
 
 from __future__ import annotations
@@ -13,22 +13,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PermissionRefused, require_flag
 from accounts.services import AuthRefused
 from api.legacy import sql_listing as tasks
 from api.legacy.dates import DateParamError
-from api.legacy.params import ParamError, params_object, request_fields
+from api.legacy.params import ParamError, request_fields
 from api.legacy.sql_session import (
     NoSession,
     bypass_login,
     session_logout,
     session_principal,
-    wants_html,
 )
 from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
@@ -171,40 +168,3 @@ def _task_label(fields: dict[str, Any]) -> str:
 def sql_php(request: HttpRequest) -> HttpResponseBase:
     """/php/model/sql.php: bypass_login, logout, LISTING (CDR, CDR_stats) and TOTAL."""
     return answer(request, lambda: _run_sql(request))
-
-
-def deep_link_fields(request: HttpRequest) -> dict[str, Any]:
-    """``cdr_filter`` of the deep link: a JavaScript-style object of LISTING fields."""
-    raw = request.GET.get("cdr_filter")
-    if raw is None or not raw.strip():
-        raise SqlError(
-            "params",
-            'admin.php needs cdr_filter, e.g. /admin.php?cdr_filter={fcallid:"abc123"} '
-            "(the browser GUI itself is not served yet)",
-        )
-    return params_object(raw, "cdr_filter") or {}
-
-
-def _run_deep_link(request: HttpRequest) -> Answer:
-    fields = deep_link_fields(request)
-    return _cdr_task(deep_link_listing)(request, fields)
-
-
-def deep_link_listing(fields: dict[str, Any], principal) -> Answer:
-    """The CDR list of the deep link's filters (no date needed: a Call-ID is enough)."""
-    return tasks.listing(fields, principal, require_date=False)
-
-
-def admin_php(request: HttpRequest) -> HttpResponse | HttpResponseBase:
-    """/admin.php?cdr_filter={...}: the GUI's CDR list with those filters, as JSON for now.
-
-    Without a session a browser is sent to the login page and comes back here after it;
-    a script gets the no_session error.
-    """
-    try:
-        session_principal(request)
-    except NoSession:
-        if wants_html(request):
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        return no_session()
-    return answer(request, lambda: _run_deep_link(request))

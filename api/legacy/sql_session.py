@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.http import HttpRequest
 
+from accounts import principals
 from accounts.login.flow import authenticate_for_api
 from accounts.services import ApiPrincipal, authenticate_local, end_session, scope_for
 from api.legacy.params import first_text
@@ -77,6 +78,9 @@ def session_principal(request: HttpRequest) -> ApiPrincipal:
     """
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
+        # Rights computed once per change of any account (accounts.principals), kept on this
+        # request's user object (the task asks per flag).
+        principals.rights.rights_of(user)
         return ApiPrincipal(user, scope_for(user))
     if settings.API_DISABLE_AUTH:
         return ApiPrincipal(None, scope_for(None))

@@ -132,52 +132,56 @@ def voip_calls_filter(params: dict[str, Any], *, require_start: bool = True) -> 
     return f
 
 
+# (output key, engine row key) of the values copied as they are, in the answer's key order.
+_HEAD = (("cdrId", "ID"), ("ID", "ID"))
+_COPIED = (
+    "caller", "callername", "caller_domain", "called", "called_domain", ("callId", "fbasename"),
+    "sipcallerip", "sipcallerport", "sipcalledip", "sipcalledport", "id_sensor", "sensorname",
+    "vlan", "lastSIPresponseNum", "lastSIPresponse", "reason_sip_cause", "reason_q850_cause",
+    "whohanged", "bye", "a_ua", "b_ua",
+)  # fmt: skip
+_COPIED_KEYS = tuple((k, k) if isinstance(k, str) else k for k in _COPIED)
+_NUMBERS = ("duration", "connect_duration", "progress_time", "first_rtp_time")
+_MOS = ("f1", "f2", "adapt")
+# Per side: (output key, engine key, divisor) of the scaled quality values, in answer order.
+_SIDES = tuple(
+    (
+        f"{side}_payload", f"{side}_codec", f"{side}_received", f"{side}_lost",
+        (f"{side}_packet_loss_perc", f"{side}_packet_loss_perc_mult1000", 1000),
+        (f"{side}_avgjitter", f"{side}_avgjitter_mult10", 10),
+        f"{side}_maxjitter",
+        tuple((f"{side}_mos_{m}", f"{side}_mos_{m}_mult10", 10) for m in _MOS)
+        + ((f"{side}_mos_min", f"{side}_mos_min_mult10", 10),),
+    )
+    for side in ("a", "b")
+)  # fmt: skip
+
+
 def voip_call_row(row: dict[str, Any], headers: Sequence[str] = ()) -> dict[str, Any]:
-    """One engine row (cdr.query.rows) in api.php's getVoipCalls shape: JSON numbers, fixed dates."""
+    """One engine row (cdr.query.rows) in api.php's getVoipCalls shape: JSON numbers, fixed dates.
+
+    Written for speed (one call per listed row, up to VMGUI_API_MAX_ROWS per answer): the keys
+    and their order are fixed by the tables above, which are the answer's documented shape.
+    """
     get = row.get
-    out: dict[str, Any] = {
-        "cdrId": get("ID"),
-        "ID": get("ID"),
-        "calldate": format_datetime(get("calldate")),
-        "callend": format_datetime(get("callend")),
-        "duration": number(get("duration")),
-        "connect_duration": number(get("connect_duration")),
-        "progress_time": number(get("progress_time")),
-        "first_rtp_time": number(get("first_rtp_time")),
-        "caller": get("caller"),
-        "callername": get("callername"),
-        "caller_domain": get("caller_domain"),
-        "called": get("called"),
-        "called_domain": get("called_domain"),
-        "callId": get("fbasename"),
-        "sipcallerip": get("sipcallerip"),
-        "sipcallerport": get("sipcallerport"),
-        "sipcalledip": get("sipcalledip"),
-        "sipcalledport": get("sipcalledport"),
-        "id_sensor": get("id_sensor"),
-        "sensorname": get("sensorname"),
-        "vlan": get("vlan"),
-        "lastSIPresponseNum": get("lastSIPresponseNum"),
-        "lastSIPresponse": get("lastSIPresponse"),
-        "reason_sip_cause": get("reason_sip_cause"),
-        "reason_q850_cause": get("reason_q850_cause"),
-        "whohanged": get("whohanged"),
-        "bye": get("bye"),
-        "a_ua": get("a_ua"),
-        "b_ua": get("b_ua"),
-    }
-    for side in ("a", "b"):
-        payload = get(f"{side}_payload")
-        out[f"{side}_payload"] = payload
-        out[f"{side}_codec"] = codec_name(payload)
-        out[f"{side}_received"] = received_packets(get(f"{side}_received"))
-        out[f"{side}_lost"] = get(f"{side}_lost")
-        out[f"{side}_packet_loss_perc"] = scaled(get(f"{side}_packet_loss_perc_mult1000"), 1000)
-        out[f"{side}_avgjitter"] = scaled(get(f"{side}_avgjitter_mult10"), 10)
-        out[f"{side}_maxjitter"] = get(f"{side}_maxjitter")
-        for mos in ("f1", "f2", "adapt"):
-            out[f"{side}_mos_{mos}"] = scaled(get(f"{side}_mos_{mos}_mult10"), 10)
-        out[f"{side}_mos_min"] = scaled(get(f"{side}_mos_min_mult10"), 10)
+    out: dict[str, Any] = {"cdrId": get("ID"), "ID": get("ID")}
+    out["calldate"] = format_datetime(get("calldate"))
+    out["callend"] = format_datetime(get("callend"))
+    for key in _NUMBERS:
+        out[key] = number(get(key))
+    for key, source in _COPIED_KEYS:
+        out[key] = get(source)
+    for payload_key, codec_key, received, lost, loss, avgjitter, maxjitter, mos in _SIDES:
+        payload = get(payload_key)
+        out[payload_key] = payload
+        out[codec_key] = codec_name(payload)
+        out[received] = received_packets(get(received))
+        out[lost] = get(lost)
+        out[loss[0]] = scaled(get(loss[1]), loss[2])
+        out[avgjitter[0]] = scaled(get(avgjitter[1]), avgjitter[2])
+        out[maxjitter] = get(maxjitter)
+        for key, source, divisor in mos:
+            out[key] = scaled(get(source), divisor)
     out["mos_min"] = scaled(get("mos_min_mult10"), 10)
     out["jitter"] = scaled(get("jitter_mult10"), 10)
     out["packet_loss_perc"] = scaled(get("packet_loss_perc_mult1000"), 1000)

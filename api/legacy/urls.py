@@ -8,7 +8,6 @@ urlpatterns = [
     path("php/api.php", api_php.api_php, name="api_php"),
     path("api.php", api_php.wrong_path, name="api_php_wrong_path"),
     path("php/model/sql.php", sql_php.sql_php, name="sql_php"),
-    path("admin.php", sql_php.admin_php, name="admin_php"),
     path("php/pcap.php", tasks_media.pcap_php, name="pcap_php"),
     path("php/wav.php", tasks_media.wav_php, name="wav_php"),
     path("php/pcap2text.php", pcap2text.pcap2text_php, name="pcap2text_php"),

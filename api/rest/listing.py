@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import csv
 import datetime as dt
-import io
-import json
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter
 
 from api.rest.problems import BadParameter
 from api.rest.rows import cdr_json
+from cdr.query import cursor as keyset
 from cdr.query import engine
+from cdr.query.cursor import CursorError, encode_cursor
 from cdr.query.engine import CdrFilter
 from cdr.query.filterspec import ALL_PARAMS, FilterValueError, parse
 from cdr.query.scope import CdrScope
+from vmgui.csvstream import csv_chunks
 
 ORDERINGS = {"-calldate": True, "calldate": False}
 DEFAULT_LIMIT = 100
@@ -50,24 +47,14 @@ def descending_of(request) -> bool:
     return ORDERINGS[ordering]
 
 
-def encode_cursor(row: dict, descending: bool) -> str:
-    calldate = row["calldate"]
-    raw = json.dumps([calldate.isoformat(), row["ID"], descending]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def decode_cursor(text: str, descending: bool) -> tuple[dt.datetime, int]:
+    """The cursor parameter's position (cdr.query.cursor), or a 400 problem naming it."""
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)) if len(text) < 200 else b""
-        calldate, last_id, direction = json.loads(raw)
-        when = parse_datetime(calldate)
-        if when is None or not isinstance(last_id, int) or direction is not descending:
-            raise ValueError
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        return keyset.decode_cursor(text, descending)
+    except CursorError:
         raise BadParameter(
             {"cursor": ["cursor: not a cursor of this listing (take `next`)"]}
         ) from None
-    return when, last_id
 
 
 def page(request, f: CdrFilter, scope: CdrScope, headers: list[str]) -> dict:
@@ -103,51 +90,14 @@ def csv_rows(
 ) -> Iterator[bytes]:
     """Every matching CDR as CSV, streamed with flat memory whatever the size.
 
-    Rows are read in keyset pages of ``CSV_CHUNK`` (the cursor pages of the list): each page
-    is its own small query, so neither the database driver (mysqlclient buffers a whole
-    result set) nor Python ever holds more than one page. The first page is read now, so a
-    bad filter is a problem JSON answer, not a broken download.
+    Rows are read in keyset pages of ``CSV_CHUNK`` (cdr.query.cursor.keyset_rows, the cursor
+    pages of the list). The first page is read now, so a bad filter is a problem JSON answer,
+    not a broken download.
     """
-    first = engine.fetch_after(
-        f, scope, descending=descending, limit=CSV_CHUNK, custom_headers=headers
+    rows = keyset.keyset_rows(
+        f, scope, descending=descending, chunk=CSV_CHUNK, custom_headers=headers
     )
-
-    def pages() -> Iterator[dict]:
-        page = first
-        while page:
-            yield from page
-            if len(page) < CSV_CHUNK:
-                return
-            last = page[-1]
-            page = engine.fetch_after(
-                f,
-                scope,
-                after=(last["calldate"], last["ID"]),
-                descending=descending,
-                limit=CSV_CHUNK,
-                custom_headers=headers,
-            )
-
-    return _csv(pages())
-
-
-def _csv(rows) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = None
-    for row in rows:
-        flat = _flat(row)
-        if writer is None:
-            writer = csv.DictWriter(buffer, fieldnames=list(flat), extrasaction="ignore")
-            writer.writeheader()
-        writer.writerow(flat)
-        if buffer.tell() > 1 << 16:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    if writer is None:
-        yield b""
-    elif buffer.tell():
-        yield buffer.getvalue().encode()
+    return csv_chunks(_flat(row) for row in rows)
 
 
 def openapi_parameters() -> list[OpenApiParameter]:

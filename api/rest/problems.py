@@ -25,7 +25,7 @@ from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
 from cdr.sensors.manager import ManagerError
 from cdr.sensors.registry import UnknownSensor
-from vmgui.faults import RETRY_AFTER_SECONDS, database_unavailable
+from vmgui.faults import RETRY_AFTER_SECONDS, database_unavailable, redis_unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,9 @@ def exception_handler(exc, context):
     if isinstance(exc, ManagerError):
         return problem(503, str(exc))
     if database_unavailable(exc):  # the same test as the legacy faces' 503 (vmgui.faults)
-        logger.warning("database unavailable: %s", exc)
+        logger.warning("backing store unavailable: %s", exc)
+        if redis_unavailable(exc):
+            return problem(503, "the shared cache (Redis) is unavailable; try again shortly")
         return problem(503, "the database is unavailable; try again shortly")
     if isinstance(exc, exceptions.NotAuthenticated):
         exc.detail = "authentication required: send 'Authorization: Bearer <token>' or log in"

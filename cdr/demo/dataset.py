@@ -66,6 +66,9 @@ OUTCOMES = [
     (500, "Server Internal Error", 1, False),
     (603, "Decline", 1, False),
 ]
+# Failed calls where a carrier plays an announcement first (183 Session Progress + early
+# media, then the final code): these failed calls have audio to listen to.
+EARLY_MEDIA_CODES = frozenset({404, 480, 503})
 CODECS = [(8, 45), (0, 40), (9, 15)]  # PCMA, PCMU, G.722 (no pcaps for G.722)
 
 
@@ -281,6 +284,7 @@ def build_demo(opts: DemoOptions) -> DemoResult:
                     server=p["server"],
                     extra_headers={FIXED_HEADER: p["tag"]} if p["tag"] else {},
                     dtmf=p["dtmf"],
+                    early_media=not p["answered"] and p["code"] in EARLY_MEDIA_CODES,
                     loss_ratio=p["loss"],
                     caller_signal=SignalSpec(kind="speech", f0=110.0 + (index % 7) * 10),
                     called_signal=SignalSpec(kind="tone", freq=400.0 + (index % 5) * 100)
@@ -487,6 +491,12 @@ def _cdr_row(cdr_id, start, p, stats, files, responses, uas, busy_reason, rng):
         )
         row["rtcp_avgjitter_mult10"] = a_q["rtcp_avgjitter_mult10"] + b_q["rtcp_avgjitter_mult10"]
         row["rtcp_avgfr_mult10"] = a_q["rtcp_avgfr_mult10"] + b_q["rtcp_avgfr_mult10"]
+    elif stats is not None and stats.streams:
+        # early media of a failed call: the called side's announcement stream only
+        row["b_received"], row["b_lost"] = b_recv, b_lost or 0
+        row["b_payload"] = row["payload"] = p["codec"]
+        row["b_rtp_ptime"], row["b_index"] = 20, 0
+        row["b_saddr"] = p["calledip"]
     if stats is not None:
         extra["rtp"].extend(cdr_rtp_rows(stats, cdr_id, start))
         for stream in stats.streams:

@@ -430,6 +430,9 @@ class CallSpec:
     (300 ms per digit; digits that do not fit into ``talk_s`` are dropped).
     ``extra_headers`` go into the INVITE (custom headers such as X-Custom-Header),
     ``final_headers`` into the final response (e.g. ``Reason`` for a 486).
+    ``early_media`` (failed calls that ring): the callee answers 183 Session Progress with SDP
+    instead of 180 and plays ``called_signal`` (a carrier's announcement) until its final
+    response, one RTP stream the sniffer records like any other.
     """
 
     call_id: str
@@ -462,6 +465,7 @@ class CallSpec:
     caller_signal: SignalSpec = field(default_factory=lambda: SignalSpec(kind="speech", f0=120.0))
     called_signal: SignalSpec = field(default_factory=lambda: SignalSpec(kind="speech", f0=210.0))
     seed: int = 0
+    early_media: bool = False
 
     def __post_init__(self) -> None:
         if self.final_code is None:
@@ -1034,6 +1038,42 @@ def _rng_for(spec: CallSpec) -> np.random.Generator:
     return np.random.default_rng([spec.seed & 0xFFFFFFFF, zlib.crc32(spec.call_id.encode())])
 
 
+def _build_streams(plans, spec, rng, t0, groups, media) -> list[tuple[_StreamPlan, _RawStats]]:
+    """The packets of each planned stream (added to ``groups``/``media``); the streams that
+    exist for the sniffer (something captured) with their raw statistics."""
+    built: list[tuple[_StreamPlan, _RawStats]] = []
+    for i, plan in enumerate(plans):
+        g, m, st = _build_stream(plan, spec.codec, rng, t0, spec.seed * 2 + i)
+        if st.received:  # a stream with nothing captured does not exist for the sniffer
+            groups.extend(g)
+            media.append(m)
+            built.append((plan, st))
+    return built
+
+
+def _stream_stats(built, codec: int, t_end: int) -> list[StreamStats]:
+    return [
+        StreamStats(
+            index=index,
+            is_caller=plan.is_caller,
+            saddr=str(plan.src.ip),
+            sport=plan.sport,
+            daddr=str(plan.dst.ip),
+            dport=plan.dport,
+            ssrc=st.ssrc,
+            codec=codec,
+            sent=st.sent,
+            received=st.received,
+            lost=st.lost,
+            first_time=st.first_us / 1e6,
+            duration=(st.last_us - st.first_us) / 1e6,
+            last_rtp_from_end=(t_end - st.last_us) / 1e6,
+            dtmf=[(t / 1e6, d) for t, d in st.dtmf],
+        )
+        for index, (plan, st) in enumerate(built)
+    ]
+
+
 def generate_call(spec: CallSpec) -> CallResult:
     """Build the SIP dialog and RTP of ``spec`` and measure it like the sniffer."""
     assert spec.final_code is not None
@@ -1052,9 +1092,13 @@ def generate_call(spec: CallSpec) -> CallResult:
     t_100 = 100 + jitter[0] // 10
     dialog.response(t0 + t_100, 100, "Trying", tagged=False)
     t_180: int | None = None
+    early = spec.early_media and not spec.answered and ring_us > 0
     if ring_us > 0:
         t_180 = 1200 + jitter[1] // 5
-        dialog.response(t0 + t_180, 180, "Ringing")
+        if early:
+            dialog.response(t0 + t_180, 183, "Session Progress", sdp=True)
+        else:
+            dialog.response(t0 + t_180, 180, "Ringing")
         non_100.append(t_180)
 
     streams: list[StreamStats] = []
@@ -1103,37 +1147,12 @@ def generate_call(spec: CallSpec) -> CallResult:
                 dtmf=spec.dtmf,
             ),
         ]
-        built: list[tuple[_StreamPlan, _RawStats]] = []
-        for i, plan in enumerate(plans):
-            g, m, st = _build_stream(plan, spec.codec, rng, t0, spec.seed * 2 + i)
-            if st.received:  # a stream with nothing captured does not exist for the sniffer
-                groups.extend(g)
-                media.append(m)
-                built.append((plan, st))
+        built = _build_streams(plans, spec, rng, t0, groups, media)
         last_rtp = max((st.last_us for _, st in built), default=t_ack)
         t_bye = last_rtp + 300_000 + jitter[6] * 30
         t_end = t_bye + 90 + jitter[7] // 20
         dialog.bye(t0 + t_bye, t0 + t_end, by_caller=spec.hangup_by == "caller")
-        for index, (plan, st) in enumerate(built):
-            streams.append(
-                StreamStats(
-                    index=index,
-                    is_caller=plan.is_caller,
-                    saddr=str(plan.src.ip),
-                    sport=plan.sport,
-                    daddr=str(plan.dst.ip),
-                    dport=plan.dport,
-                    ssrc=st.ssrc,
-                    codec=spec.codec,
-                    sent=st.sent,
-                    received=st.received,
-                    lost=st.lost,
-                    first_time=st.first_us / 1e6,
-                    duration=(st.last_us - st.first_us) / 1e6,
-                    last_rtp_from_end=(t_end - st.last_us) / 1e6,
-                    dtmf=[(t / 1e6, d) for t, d in st.dtmf],
-                )
-            )
+        streams.extend(_stream_stats(built, spec.codec, t_end))
     elif spec.final_code == 487:
         # The caller gives up after ring_s: CANCEL, 200 to it, 487 to the INVITE, ACK.
         t_cancel = max(ring_us, t_180 or t_100) + 3700 + jitter[2] // 10
@@ -1149,10 +1168,28 @@ def generate_call(spec: CallSpec) -> CallResult:
     else:
         # Rejected by the callee: after ringing, or straight after the 100 Trying.
         t_final = ring_us + 7000 + jitter[2] if ring_us > 0 else t_100 + 900 + jitter[2] // 10
+        built = []
+        if early and t_180 is not None:
+            # The announcement: the called side's early media from its 183 until the final
+            # response.
+            plan = _StreamPlan(
+                is_caller=False,
+                src=callee,
+                dst=caller,
+                sport=spec.called_rtp_port,
+                dport=spec.caller_rtp_port,
+                start_us=t_180 + 300 + jitter[4] // 2,
+                n_slots=max(1, (t_final - t_180 - 2000) // (PTIME_MS * 1000)),
+                signal=spec.called_signal,
+                loss_ratio=spec.callee_loss_ratio,
+                dtmf="",
+            )
+            built = _build_streams([plan], spec, rng, t0, groups, media)
         dialog.response(t0 + t_final, spec.final_code, spec.reason_phrase, extra=spec.final_headers)
         non_100.append(t_final)
         t_end = t_final + 60
         dialog.ack(t0 + t_end, for_2xx=False)
+        streams.extend(_stream_stats(built, spec.codec, t_end))
 
     # PDD: first 18x, else the 2xx; a rejection without 18x has none (fixture #7, #10).
     progress = t_180 if t_180 is not None else t_connect

@@ -63,6 +63,7 @@ __all__ = [
     "ZipEntry",
     "find_calls",
     "find_legs",
+    "media_available",
     "pcap_stream",
     "recording",
     "zip_stream",
@@ -484,6 +485,40 @@ def _recording(call: CallMedia, fmt: str, after_connect: bool) -> MediaFile:
 
 def _audio_rate(path: Path) -> int:
     return audio_file_rate(path)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What a page about the call can offer, judged from the spool and ``cdr.flags`` only
+    (nothing is decoded): its SIP pcap, and a recording (``no_audio`` says why not)."""
+
+    sip: bool
+    audio: bool
+    no_audio: str = ""
+
+
+def media_available(call: CallMedia) -> Availability:
+    """Whether the call's SIP pcap and a recording can be expected (cheap: files are located,
+    not read). A file that turns out damaged still fails later, with its own reason."""
+    layout = _layout()
+    try:
+        sip = locate(call.ref, KIND_SIP, layout) is not None
+        if locate_audio(call.ref, layout) is not None:
+            return Availability(sip, True)
+        if call.saved(FLAG_RTP) is False:
+            return Availability(sip, False, "the sniffer saved no RTP for this call")
+        if call.saved(FLAG_RTP) and call.saved(FLAG_RTP_PAYLOAD) is False:
+            return Availability(sip, False, "the sniffer saved RTP headers only (savertp=header)")
+        if locate(call.ref, KIND_RTP, layout) is None:
+            return Availability(
+                sip,
+                False,
+                "neither an audio file nor an RTP pcap is in the spool (removed by cleanspool, "
+                "or never saved)",
+            )
+    except MediaError as exc:  # e.g. a remote spool that cannot be asked
+        return Availability(False, False, exc.reason)
+    return Availability(sip, True)
 
 
 # ---------------------------------------------------------------------------

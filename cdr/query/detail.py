@@ -19,6 +19,30 @@ from cdr.query.engine import CdrFilter, fetch_rows
 from cdr.query.scope import CdrScope
 
 DTMF_TYPES = {0: "SIP INFO", 1: "inband", 2: "RFC 2833"}
+# cdr.bye: how the call ended (sniffer schema §2.4).
+END_REASONS = {
+    0: "never answered (no 200 OK to the INVITE)",
+    1: "answered, no BYE seen",
+    2: "BYE without a 200 OK",
+    3: "BYE confirmed by 200 OK",
+    100: "pcap drop",
+    101: "one-way call",
+    102: "absolute timeout",
+    103: "BYE timeout",
+    104: "RTP timeout",
+    105: "one-way timeout",
+    106: "BYE with no 2xx and no 18x",
+    107: "zombie timeout",
+    108: "SIP without RTP timeout",
+    109: "too many SIP/INVITE packets",
+    110: "force-terminated",
+}
+WHO_HANGED = {
+    "caller": "the caller",
+    "callee": "the called party",
+    "1": "the caller",
+    "2": "the called party",
+}
 # Legs of one call share its Call-ID; they are looked for this far around its start.
 LEG_WINDOW = dt.timedelta(hours=12)
 MAX_LEGS = 50
@@ -90,6 +114,13 @@ def dtmf(cdr_id: int, calldate) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def end_reason(bye) -> str | None:
+    """Text of a ``cdr.bye`` code (None when NULL; unknown codes are named by number)."""
+    if bye is None:
+        return None
+    return END_REASONS.get(int(bye), f"end code {int(bye)}")
 
 
 def legs(row: dict, scope: CdrScope) -> list[int]:

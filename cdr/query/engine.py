@@ -18,13 +18,15 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
+import zoneinfo
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, connections, router
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
-from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncHour
 
 from cdr import schema
 from cdr.models import CDR_NEXT_MODELS, Cdr, CdrCustomHeader, CdrNext, CdrSipResponse, Sensor
@@ -32,7 +34,7 @@ from cdr.query.customheaders import CustomHeader, dynamic_header, resolve_custom
 from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
 from cdr.query.patterns import Pattern, patterns_q
-from cdr.query.rows import enrich, lookup_texts
+from cdr.query.rows import fetch_joined, lookup_texts, stream_joined
 from cdr.query.scope import CdrScope, header_visible, scope_q
 from cdr.query.storedtext import search_value
 
@@ -44,6 +46,8 @@ ID_CHUNK = 1000
 # client (JavaScript) can send exactly, and offset + limit still fits a signed 64-bit LIMIT.
 MAX_ROW_NUMBER = 2**53 - 1
 _INT64 = (-(2**63), 2**63 - 1)
+
+_T = TypeVar("_T")
 
 NO_CDR_TABLE = "this database has no cdr table (run manage.py create_sniffer_schema)"
 
@@ -205,7 +209,10 @@ def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
             lookup = column if pattern.kind == "exact" else f"{column}__vmlike"
             value = pattern.value if pattern.kind == "exact" else pattern.like_text()
             value = search_value(model._meta.db_table, column, value)
-            q &= Q(ID__in=model.objects.filter(**{lookup: value}).values("cdr_id"))
+            # Header values have no index: bounded by the dates, the sub-select reads only
+            # the range's partitions, not the whole child table (issue 19, query plans).
+            inner = _next_in_range(model.objects.filter(**{lookup: value}), f)
+            q &= Q(ID__in=inner.values("cdr_id"))
         else:
             qn = connection.ops.quote_name
             op = "=" if pattern.kind == "exact" else "LIKE"
@@ -213,11 +220,9 @@ def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
             value = pattern.value if pattern.kind == "exact" else pattern.like_text()
             value = search_value("cdr_next", header.column, value)
             # The column name comes from introspection (schema), never from the request.
-            sql = (
-                f"SELECT {qn('cdr_ID')} FROM {qn('cdr_next')} "  # noqa: S608 - identifiers from introspection
-                f"WHERE {qn(header.column)} {op} %s{escape}"
-            )
-            q &= Q(ID__in=RawSQL(sql, [value]))
+            where = f"{qn(header.column)} {op} %s{escape}"
+            inner = _next_in_range(CdrNext.objects.extra(where=[where], params=[value]), f)
+            q &= Q(ID__in=inner.values("cdr_id"))
     return q
 
 
@@ -294,13 +299,22 @@ def count_within(f: CdrFilter, scope: CdrScope, budget_ms: int) -> int | None:
     """``count``, or None when the server needs more than ``budget_ms`` for it (MySQL only).
 
     For listings whose total may be deferred: a COUNT(*) over weeks of a large table costs
-    far more than the page (docs/benchmarks.md). The limit is the server's own statement
-    timeout, set for this one statement and restored after it; the count is aborted by the
-    server, not abandoned while it runs. Other backends (SQLite) count without a limit, as
-    does ``budget_ms <= 0``.
+    far more than the page (docs/benchmarks.md). See ``_within_budget``.
     """
+    return _within_budget(lambda: count(f, scope), budget_ms)
+
+
+def _within_budget(run: Callable[[], _T], budget_ms: int) -> _T | None:
+    """``run()``, or None when one of its statements needs more than ``budget_ms``.
+
+    The limit is the server's own statement timeout, set for these statements and restored
+    after them; a slow statement is aborted by the server, not abandoned while it runs. Other
+    backends (SQLite) run without a limit, as does ``budget_ms <= 0``.
+    """
+    # the connection the engine's reads use (a replica when one is configured)
+    connection = connections[router.db_for_read(Cdr)]
     if budget_ms <= 0 or connection.vendor != "mysql":
-        return count(f, scope)
+        return run()
     mariadb = connection.mysql_is_mariadb
     variable = "max_statement_time" if mariadb else "max_execution_time"
     limit = budget_ms / 1000 if mariadb else budget_ms  # seconds / milliseconds
@@ -309,7 +323,7 @@ def count_within(f: CdrFilter, scope: CdrScope, budget_ms: int) -> int | None:
         previous = cursor.fetchone()[0]
         cursor.execute(f"SET SESSION {variable} = %s", [limit])
     try:
-        return count(f, scope)
+        return run()
     except OperationalError as exc:
         if exc.args and exc.args[0] in _TIMEOUT_ERRORS:
             return None
@@ -403,6 +417,26 @@ def _ordered(qs: QuerySet, order: Sequence[str]) -> QuerySet:
     return qs.order_by(*keys)
 
 
+def selective(f: CdrFilter) -> bool:
+    """Whether the filter alone narrows the rows to a handful, found by an index.
+
+    CDR ids, exact Call-IDs and exact numbers (caller/called without ``%``; with ``numbers_or``
+    both sides) match a few calls whatever the date range: their page is sorted in one query
+    (a few rows to sort), without the calldate bound ``_bounded_page`` would look up first.
+    """
+    if f.cdr_ids:
+        return True
+    if f.call_ids and all("%" not in value for value in f.call_ids):
+        return True
+
+    def exact(values: Sequence[str]) -> bool:
+        return bool(values) and all("%" not in value for value in values)
+
+    if f.numbers_or and f.caller and f.called:
+        return exact(f.caller) and exact(f.called)
+    return exact(f.caller) or exact(f.called)
+
+
 def _bounded_page(qs: QuerySet, order: Sequence[str], offset: int, limit: int) -> QuerySet:
     """``qs`` narrowed to the calldates a page sorted by calldate alone can hold.
 
@@ -437,7 +471,7 @@ def _page(
     """The (unevaluated) row query of ``offset``/``limit`` rows in ``order``."""
     _check_window(offset, limit)
     qs = cdr_queryset(f, scope)
-    if limit is not None:
+    if limit is not None and not selective(f):
         qs = _bounded_page(qs, order, offset, limit)
     qs = _ordered(qs, order).values(*row_columns())
     if limit is not None:
@@ -457,7 +491,7 @@ def fetch_rows(
     """One page of CDRs as plain dicts (see cdr.query.rows for the keys), enriched in batches."""
     qs = _page(f, scope, order, offset, limit)
     headers = [_header_or_error(name, scope) for name in custom_headers]
-    return enrich(list(qs), headers)
+    return fetch_joined(qs, headers)
 
 
 def iter_rows(
@@ -476,19 +510,7 @@ def iter_rows(
     checked at the call (bad headers, missing columns raise here), not at the first row.
     """
     headers = [_header_or_error(name, scope) for name in custom_headers]
-    return _stream(_page(f, scope, order, offset, limit), headers, chunk)
-
-
-def _stream(qs: QuerySet, headers: list[CustomHeader], chunk: int):
-    """Run ``qs`` lazily, enriching ``chunk`` rows at a time (see iter_rows)."""
-    batch: list[dict] = []
-    for row in qs.iterator(chunk_size=chunk):
-        batch.append(row)
-        if len(batch) >= chunk:
-            yield from enrich(batch, headers)
-            batch = []
-    if batch:
-        yield from enrich(batch, headers)
+    return stream_joined(_page(f, scope, order, offset, limit), headers, chunk)
 
 
 # sql.php addresses a dynamic header by position: ``custom_header_<table>_<column>`` (the same
@@ -687,6 +709,28 @@ def call_stats(f: CdrFilter, scope: CdrScope) -> list[dict]:
     return rows
 
 
+def hourly_counts(f: CdrFilter, scope: CdrScope, *, budget_ms: int = 0) -> list[dict] | None:
+    """Calls per (hour, last SIP response code) over the filter, in ONE grouped query.
+
+    For the GUI's chart of calls per hour and SIP-response mix: each dict has ``hour`` (aware:
+    the start of an hour of the sniffer's zone, so no zone conversion runs in SQL),
+    ``lastSIPresponseNum``, ``cnt_all`` and ``cnt_ok`` (answered, as ``aggregate``); ordered
+    by hour. The counts add up to the filter's total. None when the statement needs more than
+    ``budget_ms`` (MySQL's statement timeout; 0 = no limit): bound ``f`` by a date range.
+    """
+    zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    answered = Count("ID", filter=Q(connect_duration__isnull=False))
+    qs = (
+        cdr_queryset(f, scope)
+        .order_by()
+        .annotate(hour=TruncHour("calldate", tzinfo=zone))
+        .values("hour", "lastSIPresponseNum")
+        .annotate(cnt_all=Count("ID"), cnt_ok=answered)
+        .order_by("hour", "lastSIPresponseNum")
+    )
+    return _within_budget(lambda: list(qs), budget_ms)
+
+
 def fetch_after(
     f: CdrFilter,
     scope: CdrScope,
@@ -713,6 +757,6 @@ def fetch_after(
                 Q(calldate__gt=calldate) | Q(ID__gt=last_id)
             )
     order = ("-calldate",) if descending else ("calldate",)
-    qs = _bounded_page(qs, order, 0, limit)
-    rows = list(_ordered(qs, order).values(*row_columns())[:limit])
-    return enrich(rows, headers)
+    if not selective(f):
+        qs = _bounded_page(qs, order, 0, limit)
+    return fetch_joined(_ordered(qs, order).values(*row_columns())[:limit], headers)

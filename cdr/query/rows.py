@@ -10,16 +10,18 @@ stores the UTF-8 bytes it received; ``cdr.query.storedtext``): "日本", not "æ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import QuerySet
 
 from cdr import schema
 from cdr.codecnumbers import CODEC_NAMES
 from cdr.models import CDR_NEXT_MODELS, CdrNext, CdrSipResponse, CdrUa, Sensor
 from cdr.query.customheaders import CustomHeader
-from cdr.query.storedtext import display_row, display_value
+from cdr.query.storedtext import display_row, display_text, display_value, latin1_columns
 
 
 def lookup_texts(model, value_field: str, ids: set) -> dict:
@@ -43,6 +45,8 @@ def _page_bounds(rows: list[dict]) -> tuple | None:
 def _cdr_next(ids: list[int], fixed_columns: list[str], bounds: tuple | None) -> dict[int, dict]:
     if not ids or not schema.has_table("cdr_next"):
         return {}
+    # the database the cdr rows were read from (a replica when one is configured)
+    connection = connections[router.db_for_read(CdrNext)]
     qn = connection.ops.quote_name
     columns = ["fbasename", *fixed_columns]
     placeholders = ", ".join(["%s"] * len(ids))
@@ -65,6 +69,23 @@ def _cdr_next(ids: list[int], fixed_columns: list[str], bounds: tuple | None) ->
         }
 
 
+def _dynamic_headers(ids: list[int], headers: Sequence[CustomHeader], bounds) -> dict:
+    """{(table, column): {cdr id: value}} of the dynamic headers among ``headers``."""
+    dynamic: dict[tuple[int, int], dict[int, str]] = {}
+    for h in headers:
+        if h.dynamic_table and (h.dynamic_table, h.dynamic_column) not in dynamic:
+            model = CDR_NEXT_MODELS[h.dynamic_table]
+            found = model.objects.filter(cdr_id__in=ids)
+            if bounds and schema.has_column(model._meta.db_table, "calldate"):
+                found = found.filter(calldate__range=bounds)
+            table = model._meta.db_table
+            dynamic[(h.dynamic_table, h.dynamic_column)] = {
+                cdr_id: display_value(table, h.column, value)
+                for cdr_id, value in found.values_list("cdr_id", h.column)
+            }
+    return dynamic
+
+
 def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]:
     if not rows:
         return rows
@@ -81,18 +102,7 @@ def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]
     fixed = [h.column for h in headers if not h.dynamic_table]
     bounds = _page_bounds(rows)
     nexts = _cdr_next(ids, fixed, bounds)
-    dynamic: dict[tuple[int, int], dict[int, str]] = {}
-    for h in headers:
-        if h.dynamic_table and (h.dynamic_table, h.dynamic_column) not in dynamic:
-            model = CDR_NEXT_MODELS[h.dynamic_table]
-            found = model.objects.filter(cdr_id__in=ids)
-            if bounds and schema.has_column(model._meta.db_table, "calldate"):
-                found = found.filter(calldate__range=bounds)
-            table = model._meta.db_table
-            dynamic[(h.dynamic_table, h.dynamic_column)] = {
-                cdr_id: display_value(table, h.column, value)
-                for cdr_id, value in found.values_list("cdr_id", h.column)
-            }
+    dynamic = _dynamic_headers(ids, headers, bounds)
     for row in rows:
         nxt = nexts.get(row["ID"], {})
         row["lastSIPresponse"] = responses.get(row.get("lastSIPresponse_id"))
@@ -110,6 +120,248 @@ def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]
     return rows
 
 
+# --- one-statement pages: the row query joined with its look-up tables ------------------------
+#
+# The sniffer GUI's own call-list shape (reference: sniffer-schema "Call list query shape"): the
+# page is selected first (a derived table, so its ORDER BY/LIMIT is the engine's, unchanged),
+# then joined by primary key with cdr_sip_response, cdr_ua (a and b), sensors and cdr_next
+# (``cdr_ID`` + ``calldate``: the whole partitioned primary key, so each probe reads one
+# partition). One round trip instead of four, no cached copy that could go stale, and the
+# joins run on the page's rows only.
+
+
+def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tuple | None:
+    """(extra SELECT items, JOIN clauses, [(key, table, column)]) for a page with ``names``."""
+    select: list[str] = []
+    joins: list[str] = []
+    extra: list[tuple[str, str, str]] = []
+
+    def add(key: str, table: str, column: str, alias: str) -> None:
+        select.append(f"{alias}.{qn(column)}")
+        extra.append((key, table, column))
+
+    if "lastSIPresponse_id" in names and schema.has_table("cdr_sip_response"):
+        joins.append(
+            f"LEFT JOIN {qn('cdr_sip_response')} r ON r.{qn('id')} = p.{qn('lastSIPresponse_id')}"
+        )
+        add("lastSIPresponse", "cdr_sip_response", "lastSIPresponse", "r")
+    if schema.has_table("cdr_ua"):
+        for side in ("a", "b"):
+            if f"{side}_ua_id" in names:
+                alias = f"u{side}"
+                joins.append(
+                    f"LEFT JOIN {qn('cdr_ua')} {alias} "
+                    f"ON {alias}.{qn('id')} = p.{qn(f'{side}_ua_id')}"
+                )
+                add(f"{side}_ua", "cdr_ua", "ua", alias)
+    if "id_sensor" in names and schema.has_table("sensors"):
+        joins.append(f"LEFT JOIN {qn('sensors')} s ON s.{qn('id_sensor')} = p.{qn('id_sensor')}")
+        add("sensorname", "sensors", "name", "s")
+    if schema.has_table("cdr_next"):
+        on = f"n.{qn('cdr_ID')} = p.{qn('ID')}"
+        if schema.has_column("cdr_next", "calldate"):
+            if "calldate" not in names:
+                return None
+            on += f" AND n.{qn('calldate')} = p.{qn('calldate')}"
+        joins.append(f"LEFT JOIN {qn('cdr_next')} n ON {on}")
+        add("fbasename", "cdr_next", "fbasename", "n")
+        for h in headers:
+            if not h.dynamic_table:
+                add(f"header:{h.name}", "cdr_next", h.column, "n")
+    return select, joins, extra
+
+
+def _joined_sql(qs: QuerySet, headers: Sequence[CustomHeader]):
+    """(sql, params, names, converters, extra) of ``qs`` (a ``values()`` page) joined with
+    its look-ups, or None when the page cannot be joined (then ``enrich`` does it)."""
+    connection = connections[qs.db]
+    qn = connection.ops.quote_name
+    compiler = qs.query.get_compiler(using=qs.db)
+    try:
+        inner, params = compiler.as_sql()
+    except EmptyResultSet:
+        return "empty"  # a filter nothing can match (no query is sent, as the ORM does)
+    names = list(qs.query.values_select)
+    if [alias for _, _, alias in compiler.select] != names:
+        return None
+    plan = _join_plan(names, headers, qn)
+    if plan is None:
+        return None
+    select, joins, extra = plan
+    order = []
+    for key in qs.query.order_by:
+        name = key.lstrip("-")
+        if name not in names:
+            return None  # the outer ORDER BY can only name the page's columns
+        order.append(f"p.{qn(name)}{' DESC' if key.startswith('-') else ''}")
+    # Identifiers come from the models and from introspection; values stay parameters.
+    sql = (
+        f"SELECT p.*{''.join(', ' + item for item in select)} FROM ({inner}) p "  # noqa: S608
+        + " ".join(joins)
+        + (f" ORDER BY {', '.join(order)}" if order else "")
+    )
+    converters = compiler.get_converters([item[0] for item in compiler.select])
+    return sql, params, names, converters, compiler, extra
+
+
+def _fast_converters(converters: dict, connection) -> list[tuple[int, Callable]]:
+    """Django's per-column converters as ``[(index, fn(value))]``, the hot ones cheaper.
+
+    Same results as ``compiler.apply_converters``; two converters that run for every row are
+    replaced by equivalents without Django's per-value checks: MySQL's naive → aware datetime
+    (``make_aware`` in the connection's zone is ``replace(tzinfo=zone)`` for a zoneinfo zone)
+    and the sniffer IP decoding (``decode_ip`` itself).
+    """
+    from django.conf import settings
+
+    from cdr.fields import SnifferIPField, decode_ip
+
+    mysql_datetime = None
+    if connection.vendor == "mysql" and settings.USE_TZ:
+        from django.db.backends.mysql.operations import DatabaseOperations
+
+        mysql_datetime = DatabaseOperations.convert_datetimefield_value
+    out: list[tuple[int, Callable]] = []
+    for index, (funcs, expression) in converters.items():
+        for func in funcs:
+            target = getattr(func, "__func__", None)
+            if target is not None and target is mysql_datetime:
+                zone = connection.timezone
+                out.append((index, lambda v, z=zone: None if v is None else v.replace(tzinfo=z)))
+            elif target is SnifferIPField.from_db_value:
+                out.append((index, decode_ip))
+            else:
+                out.append((index, lambda v, f=func, e=expression, c=connection: f(v, e, c)))
+    return out
+
+
+def _row_maker(names, converters, connection, extra) -> Callable[[list], list[dict]]:
+    """A function turning driver tuples into engine row dicts (the ORM's conversions, display
+    text, look-ups). Everything it needs to know is looked up here, before the statement runs:
+    a streamed result holds the connection, so no query may run while rows are read."""
+    width = len(names)
+    convert = _fast_converters(converters, connection)
+    # Display text (latin1 columns, cdr.query.storedtext): only non-ASCII strings change.
+    latin1_cdr = latin1_columns("cdr")
+    texts = [i for i, name in enumerate(names) if name in latin1_cdr]
+    texts += [
+        width + n for n, (_, table, column) in enumerate(extra) if column in latin1_columns(table)
+    ]
+    keys = [key for key, _, _ in extra]
+    header_keys = [(width + n, key[7:]) for n, key in enumerate(keys) if key.startswith("header:")]
+    plain_keys = [(width + n, key) for n, key in enumerate(keys) if not key.startswith("header:")]
+
+    def make(raw) -> list[dict]:
+        return _make_rows(raw, names, convert, texts, plain_keys, header_keys)
+
+    return make
+
+
+def _make_rows(raw, names, convert, texts, plain_keys, header_keys) -> list[dict]:
+    rows = []
+    for values in raw:
+        values = list(values)
+        for index, fn in convert:
+            values[index] = fn(values[index])
+        for index in texts:
+            value = values[index]
+            if value.__class__ is str and not value.isascii():
+                values[index] = display_text(value)
+        row = dict(zip(names, values, strict=False))  # values: the page columns, then look-ups
+        for index, key in plain_keys:
+            row[key] = values[index]
+        row["_headers"] = {name: values[index] for index, name in header_keys}
+        rows.append(row)
+    return rows
+
+
+def _finish(rows: list[dict], headers: Sequence[CustomHeader], names: Sequence[str]) -> None:
+    """Fill what the join did not: absent tables/columns (None) and dynamic headers."""
+    bounds = _page_bounds(rows)
+    ids = [r["ID"] for r in rows]
+    dynamic = _dynamic_headers(ids, headers, bounds)
+    for row in rows:
+        joined = row.pop("_headers")
+        for key in ("lastSIPresponse", "a_ua", "b_ua", "sensorname", "fbasename"):
+            row.setdefault(key, None)
+        values = {}
+        for h in headers:
+            if h.dynamic_table:
+                values[h.name] = dynamic[(h.dynamic_table, h.dynamic_column)].get(row["ID"])
+            else:
+                values[h.name] = joined.get(h.name)
+        row["custom_headers"] = values
+
+
+def fetch_joined(qs: QuerySet, headers: Sequence[CustomHeader] = ()) -> list[dict]:
+    """Run a ``values()`` page query enriched in the same statement (``enrich``'s keys)."""
+    plan = _joined_sql(qs, headers)
+    if plan == "empty":
+        return []
+    if plan is None:
+        return enrich(list(qs), headers)
+    sql, params, names, converters, compiler, extra = plan
+    make = _row_maker(names, converters, connections[qs.db], extra)
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        raw = cursor.fetchall()
+    rows = make(raw)
+    _finish(rows, headers, names)
+    return rows
+
+
+def stream_joined(
+    qs: QuerySet, headers: Sequence[CustomHeader] = (), chunk: int = 1000
+) -> Iterator[dict]:
+    """Every row of ``qs`` (joined as ``fetch_joined``), read ``chunk`` rows at a time.
+
+    On MySQL the statement runs on an unbuffered (server-side) cursor: mysqlclient otherwise
+    holds the whole result in memory before the first row (1M rows: hundreds of MB). Nothing
+    else may use the connection until the generator is exhausted or closed (``close()``
+    discards the rest of the result); dynamic custom headers need queries of their own per
+    chunk, so such streams are enriched per chunk as ``enrich`` does (a buffered result).
+    """
+    plan = _joined_sql(qs, headers)
+    if plan == "empty":
+        return
+    if plan is None or any(h.dynamic_table for h in headers):
+        yield from _stream_enriched(qs, headers, chunk)
+        return
+    sql, params, names, converters, compiler, extra = plan
+    connection = connections[qs.db]
+    make = _row_maker(names, converters, connection, extra)
+    connection.ensure_connection()
+    if connection.vendor == "mysql":
+        from MySQLdb.cursors import SSCursor
+
+        # The raw driver connection Django uses (same session, same transaction).
+        cursor = connection.connection.cursor(SSCursor)
+    else:
+        cursor = connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while True:
+            raw = cursor.fetchmany(chunk)
+            if not raw:
+                return
+            rows = make(raw)
+            _finish(rows, headers, names)
+            yield from rows
+    finally:
+        cursor.close()
+
+
+def _stream_enriched(qs: QuerySet, headers: Sequence[CustomHeader], chunk: int):
+    batch: list[dict] = []
+    for row in qs.iterator(chunk_size=chunk):
+        batch.append(row)
+        if len(batch) >= chunk:
+            yield from enrich(batch, headers)
+            batch = []
+    if batch:
+        yield from enrich(batch, headers)
+
+
 def number(value):
     """JSON-friendly number: Decimal → int when whole, else float; None stays None."""
     if value is None:
@@ -123,6 +375,10 @@ def scaled(value, divisor: int):
     """A ``*_multN`` column for display (``45`` with N=10 → ``4.5``); NULL stays None."""
     if value is None:
         return None
+    if value.__class__ is int:
+        whole, rest = divmod(value, divisor)
+        if not rest:
+            return whole  # the same int as below, without float arithmetic
     result = value / divisor
     return int(result) if result == int(result) else round(result, 4)
 

@@ -78,8 +78,9 @@ def _tiles(summary: dict) -> list[tuple[str, str, str]]:
     ]
 
 
-def _nice_step(raw: float) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50 … that is at least ``raw`` (whole calls)."""
+def nice_step(raw: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50 … that is at least ``raw`` (whole calls): axis
+    steps and maxima of every call chart (this PNG, the GUI's SVG charts)."""
     step = 1
     while True:
         for factor in (1, 2, 5):
@@ -104,7 +105,7 @@ def _bars(
         legend_x -= 16
     chart_top, chart_bottom = top + 36, top + 36 + height
     left, right = MARGIN + 50, WIDTH - MARGIN
-    step = _nice_step(max([*calls, 1]) / 4)
+    step = nice_step(max([*calls, 1]) / 4)
     peak = step * max(1, -(-max([*calls, 1]) // step))
     ticks = int(peak // step)
     for i in range(ticks + 1):

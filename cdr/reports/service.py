@@ -77,6 +77,12 @@ def visible_reports(user_id: int | None, *, is_admin: bool) -> QuerySet:
     return qs.filter(Q(shared=True) | Q(owner_id=user_id)) if user_id else qs.filter(shared=True)
 
 
+def may_change(report: ReportDefinition, user_id: int | None, *, is_admin: bool) -> bool:
+    """Whether a caller who may edit reports (``can_reports_edit``) may change or delete this
+    one: its owner, or an admin (an editor cannot redirect another user's scheduled report)."""
+    return is_admin or (user_id is not None and report.owner_id == user_id)
+
+
 def find_report(name: str, visible: QuerySet) -> ReportDefinition:
     """A visible definition by its Description: exact, else the one case-insensitive match.
 

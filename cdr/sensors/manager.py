@@ -856,21 +856,31 @@ class ManagerClient:
         ref = check_call_ref(ref)
         parse_pause_reply(self.raw(f"unpausecall {ref}"))
 
-    # Live listening (manager.md §7; needs liveaudio=yes on the sniffer). The web face of it
-    # is a later issue; the client is ready.
+    # Live listening (manager.md §7; needs liveaudio=yes on the sniffer). The GUI's live
+    # listening (cdr.sensors.listening) is built on these three.
 
     def listen(self, ref: str, listen_id: str) -> str:
         ref, listen_id = check_call_ref(ref), _check_word(listen_id, "listen id")
         return _text(self.request(f"listen {ref} {listen_id}")).strip()
 
     def readaudio(self, ref: str, listen_id: str) -> bytes:
-        """Raw 8 kHz mono s16le PCM since the last read, or b"" while there is none yet."""
+        """Raw 8 kHz mono s16le PCM since the last read, or b"" while there is none yet.
+
+        Read with ``raw``: PCM is never gunzipped (a chunk may begin with the bytes 1f 8b).
+        ``error: call not found`` (the call ended) raises CallNotFound.
+        """
         ref, listen_id = check_call_ref(ref), _check_word(listen_id, "listen id")
-        data = self.request(f"readaudio {ref} {listen_id}")
+        data = self.raw(f"readaudio {ref} {listen_id}")
+        refused = refusal(data)
+        if refused is not None:
+            raise refused
         if data.startswith(b"information: wait for data"):
             return b""
         if data.startswith(b"error:"):
-            raise ManagerReplyError(f"readaudio: {_text(data[:200]).strip()}")
+            text = _text(data[:200]).strip()
+            if text == "error: call not found":
+                raise CallNotFound("the call is no longer active on the sensor")
+            raise ManagerReplyError(f"readaudio: {text}")
         return data
 
     def listen_stop(self, ref: str, listen_id: str) -> str:

@@ -313,6 +313,39 @@ def check_pause_command(command: object) -> str:
     return command  # type: ignore[return-value]
 
 
+def check_call_access(
+    scope: CdrScope,
+    sensor: SensorInfo,
+    ref: str,
+    sensors: Sequence[SensorInfo],
+    client: ManagerClient,
+) -> None:
+    """CallNotFound unless ``ref`` may be acted on (pause, listen) by this scope at ``sensor``.
+
+    On a shared manager, or for a user limited to some numbers/IPs/domains, the call must be
+    one this caller would see in listActiveCalls (one ``listcalls`` request); otherwise the
+    sensor itself answers for a reference it does not know.
+    """
+    group = _groups(sensors)[sensor.address]
+    if len(group) == 1 and not has_row_restrictions(scope):
+        return
+    calls = _listcalls(client)
+    whole_group = all(allowed(scope, s) for s in group)
+    mine = False
+    for call in calls.calls:
+        if call.callreference.lower() != ref:
+            continue
+        owner, identified = _owner(call, group)
+        mine = (
+            owner.id == sensor.id
+            and (identified or whole_group)
+            and call_visible(scope, owner, call)
+        )
+        break
+    if not mine:
+        raise CallNotFound(f"no active call {ref} on {sensor.describe()}")
+
+
 def pause_call(scope: CdrScope, sensor_id: int, command: str, ref: str) -> SensorInfo:
     """Pause (``pausecall``) or resume (``unpausecall``) the recording of an active call.
 
@@ -327,25 +360,7 @@ def pause_call(scope: CdrScope, sensor_id: int, command: str, ref: str) -> Senso
     sensor = get_sensor(scope, sensor_id, sensors)
     aes = manager_aes()
     client = client_for(sensor, aes)
-    group = _groups(sensors)[sensor.address]
-    if len(group) > 1 or has_row_restrictions(scope):
-        # Shared manager, or a user limited to some numbers/IPs/domains: the call must be
-        # one this caller would see in listActiveCalls.
-        calls = _listcalls(client)
-        whole_group = all(allowed(scope, s) for s in group)
-        mine = False
-        for call in calls.calls:
-            if call.callreference.lower() != ref:
-                continue
-            owner, identified = _owner(call, group)
-            mine = (
-                owner.id == sensor.id
-                and (identified or whole_group)
-                and call_visible(scope, owner, call)
-            )
-            break
-        if not mine:
-            raise CallNotFound(f"no active call {ref} on {sensor.describe()}")
+    check_call_access(scope, sensor, ref, sensors, client)
     if command == "pausecall":
         client.pausecall(ref)
     else:

@@ -15,8 +15,18 @@ so that the active-calls view shows live calls without a sniffer. It behaves lik
   the tests re-encode every captured reply byte for byte;
 * ``pausecall``/``unpausecall`` (empty reply, ``Bad/missing Call id``, ``Call id not found``),
   ``getversion``/``getbuild``/``getverbuild``, ``totalcalls``, ``support_aes``,
-  ``exists_aes_key``, ``need_aes``, ``listen`` (``liveaudio is disabled``), ``file_exists``,
-  ``getfile`` and ``getfile_in_tar`` from a spool directory;
+  ``exists_aes_key``, ``need_aes``, ``file_exists``, ``getfile`` and ``getfile_in_tar`` from a
+  spool directory;
+* live listening like the sniffer with ``liveaudio=yes`` (``liveaudio=False``: every
+  ``listen`` answers ``liveaudio is disabled``): ``listen <ref> <id>`` → ``success``, or
+  ``call already listening`` when the call already has a listener (the new id is added all
+  the same), or ``call not found``; ``readaudio <ref> <id>`` → the 8 kHz mono s16le PCM the
+  call produced since that listener's last read (at most the last 10 s), ``information: wait
+  for data`` when there is none yet (not answered, or read again at once), ``error: call not
+  found`` / ``error: worker not found`` / ``error: client of worker not found``;
+  ``listen_stop <ref> <id>`` → empty reply. Each call "talks" a tone of its own
+  (``SimCall.tone_hz``, 350-890 Hz, with a harmonic and a syllable-rate swell) generated
+  in real time from the clock; a paused call's audio is silence, as the sniffer's;
 * AES mode (``<cipher>:<ciphertext>:sea`` requests, ``aes:`` replies, ``need aes!`` for
   plaintext commands that are not exempt, ``failed aes decrypt!``).
 
@@ -46,6 +56,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
+
 from cdr.media.spool import MediaError, SpoolFile, decompress, sanitize_name
 from cdr.sensors.manager import BUILTIN_COLUMNS, AesConfig
 
@@ -67,6 +79,10 @@ _AES_START: Final = re.compile(rb"^aes[^:\r\n]{0,16}:", re.I)
 _HEX_REF: Final = re.compile(r"0x([0-9a-fA-F]+)")
 # type_spool_file codes (manager.md §6) → spool kind folder.
 TYPE_CODES: Final = {1: "SIP", 6: "RTP", 7: "GRAPH", 8: "AUDIO", 9: "AUDIOGRAPH"}
+# Live listening: the sniffer's audio rate, and how much unread audio its spy buffer keeps.
+SAMPLE_RATE: Final = 8000
+LISTEN_BUFFER_SECONDS: Final = 10
+LISTEN_ID_MAX: Final = 19  # the sniffer reads the listen id into char[20]
 
 
 # ---------------------------------------------------------------------------
@@ -190,6 +206,27 @@ class SimCall:
 
     def answered(self, now: float) -> bool:
         return self.answer_at is not None and self.answer_at <= now
+
+    @property
+    def tone_hz(self) -> float:
+        """The call's "voice": a fundamental of its own (from the reference, not the seed's
+        random stream, so the call set stays what it was)."""
+        return 350.0 + 60.0 * ((int(self.ref, 16) >> 6) % 10)
+
+    def audio(self, first: int, count: int) -> bytes:
+        """``count`` samples of the call's mixed audio from absolute sample ``first``
+        (``first / SAMPLE_RATE`` = Unix time), 8 kHz mono s16le; silence while paused."""
+        if count <= 0:
+            return b""
+        if self.paused:
+            return bytes(2 * count)
+        # Relative to the call's start: small arguments keep the phase exact across reads.
+        n = np.arange(first, first + count, dtype=np.int64) - int(self.start * SAMPLE_RATE)
+        t = n / SAMPLE_RATE
+        f = self.tone_hz
+        swell = 0.6 + 0.4 * np.sin(2 * np.pi * 3.3 * t)  # a syllable rhythm, never silent
+        wave = np.sin(2 * np.pi * f * t) + 0.3 * np.sin(2 * np.pi * 2 * f * t)
+        return np.round(6000 * swell * wave).astype("<i2").tobytes()
 
     def row(self, now: float, columns: Sequence[str], zone: dt.tzinfo) -> list[Any]:
         values = self.values(now, zone)
@@ -423,6 +460,7 @@ class ManagerSimulator:
         hang: bool = False,
         drop: float = 0.0,
         spool_dir: Path | str | None = None,
+        liveaudio: bool = True,
         id_sensor: int = -1,
         request_wait: float = REQUEST_WAIT,
         version: str = VERSION,
@@ -435,6 +473,11 @@ class ManagerSimulator:
         self.hang = hang
         self.drop = drop
         self.spool_dir = Path(spool_dir) if spool_dir else None
+        self.liveaudio = liveaudio
+        # Live listeners: (call reference value, listen id) → next absolute sample to send.
+        self.listeners: dict[tuple[int, str], int] = {}
+        self.listen_log: list[tuple[str, str, str]] = []  # (command, ref, listen id) accepted
+        self._listen_lock = threading.Lock()
         self.id_sensor = id_sensor
         self.request_wait = request_wait
         self.version = version
@@ -458,8 +501,8 @@ class ManagerSimulator:
             "pausecall": lambda a, e: self._pause(a, True),
             "unpausecall": lambda a, e: self._pause(a, False),
             "listen": self._listen,
-            "readaudio": lambda a, e: b"error: call not listening",
-            "listen_stop": lambda a, e: b"ok",
+            "readaudio": self._readaudio,
+            "listen_stop": self._listen_stop,
             "file_exists": self._file_exists,
             "getfile": lambda a, e: self._getfile(a, zip_=False),
             "getfile_zip": lambda a, e: self._getfile(a, zip_=True),
@@ -657,18 +700,82 @@ class ManagerSimulator:
         call.paused = paused
         return b""
 
-    def _listen(self, args: str, encrypted: bool) -> bytes:
+    # --- live listening (manager.md §7) ---------------------------------------------------
+
+    @staticmethod
+    def _listen_args(args: str) -> tuple[int, str]:
+        """``<ref> <id>`` as the sniffer reads it: ``%llu`` first, else ``%llx`` (``0x`` or
+        bare hex); 0 = unreadable. The id is cut to what the sniffer's buffer holds."""
         words = args.split()
         if not words:
+            return 0, ""
+        token = words[0]
+        listen_id = words[1][:LISTEN_ID_MAX] if len(words) > 1 else ""
+        digits = re.match(r"\d+", token)
+        value = int(digits.group()) if digits else 0
+        if not value:
+            hexa = re.match(r"(?:0[xX])?([0-9a-fA-F]+)", token)
+            value = int(hexa.group(1), 16) if hexa else 0
+        return value, listen_id
+
+    def listening(self, ref: str) -> list[str]:
+        """The listen ids of a call (``0x…``) that have not been stopped."""
+        value = int(ref, 16)
+        with self._listen_lock:
+            return sorted(i for v, i in self.listeners if v == value)
+
+    def _drop_ended(self) -> None:
+        with self._listen_lock:
+            live = {int(c.ref, 16) for c in self.pool.calls}
+            for key in [k for k in self.listeners if k[0] not in live]:
+                del self.listeners[key]
+
+    def _listen(self, args: str, encrypted: bool) -> bytes:
+        if not self.liveaudio:
+            return b"liveaudio is disabled"
+        value, listen_id = self._listen_args(args)
+        self.pool.advance()
+        call = self.pool.find(value) if value else None
+        if call is None:
             return b"call not found"
-        ref = words[0]
-        try:
-            value = int(ref, 16) if ref.lower().startswith("0x") else int(ref)
-        except ValueError:
-            return b"call not found"
-        if self.pool.find(value) is None:
-            return b"call not found"
-        return b"liveaudio is disabled"
+        self._drop_ended()
+        start = int(self.pool.clock() * SAMPLE_RATE)
+        with self._listen_lock:
+            already = any(v == value for v, _ in self.listeners)
+            self.listeners[(value, listen_id)] = start
+            self.listen_log.append(("listen", call.ref, listen_id))
+        return b"call already listening" if already else b"success"
+
+    def _readaudio(self, args: str, encrypted: bool) -> bytes:
+        value, listen_id = self._listen_args(args)
+        self.pool.advance()
+        call = self.pool.find(value) if value else None
+        if call is None:
+            self._drop_ended()
+            return b"error: call not found"
+        now = int(self.pool.clock() * SAMPLE_RATE)
+        with self._listen_lock:
+            if not any(v == value for v, _ in self.listeners):
+                return b"error: worker not found"
+            if (value, listen_id) not in self.listeners:
+                return b"error: client of worker not found"
+            first = max(
+                self.listeners[(value, listen_id)], now - LISTEN_BUFFER_SECONDS * SAMPLE_RATE
+            )
+            if call.answer_at is not None:
+                # No RTP before the answer: nothing to hear.
+                first = max(first, int(call.answer_at * SAMPLE_RATE))
+            if call.answer_at is None or now <= first:
+                return b"information: wait for data"
+            self.listeners[(value, listen_id)] = now
+        return call.audio(first, now - first)
+
+    def _listen_stop(self, args: str, encrypted: bool) -> bytes:
+        value, listen_id = self._listen_args(args)
+        with self._listen_lock:
+            if self.listeners.pop((value, listen_id), None) is not None:
+                self.listen_log.append(("listen_stop", f"0x{value:x}", listen_id))
+        return b""  # the sniffer answers listen_stop with an empty reply
 
     # --- spool files ---------------------------------------------------------------------
 

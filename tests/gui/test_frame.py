@@ -69,7 +69,9 @@ def test_it_stores_the_time_zone_and_date_format_and_shows_times_in_them():
 @pytest.mark.django_db
 def test_it_refuses_an_unknown_time_zone_with_a_clear_message():
     client = signed_in("badzone", ("can_cdr",))
-    response = client.post("/settings/", {"time_zone": "Mars/Olympus", "date_format": "Y-m-d H:i:s"})
+    response = client.post(
+        "/settings/", {"time_zone": "Mars/Olympus", "date_format": "Y-m-d H:i:s"}
+    )
     assert response.status_code == 400
     assert b"is not a time zone name" in response.content
 

@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import audit
-from accounts.models import AuditEvent
 from api.rest.principal import require
 from api.rest.problems import BadParameter, problem
 from cdr.sensors import registry
@@ -106,16 +105,7 @@ class ActiveCallAction(APIView):
         )
 
     def _audit(self, request, ref: str, success: bool, details: dict, **extra) -> None:
-        audit.record(
-            AuditEvent.Action.CALL_PAUSE,
-            user=request.user,
-            request=request,
-            face="rest",
-            object_id=ref,
-            success=success,
-            **details,
-            **extra,
-        )
+        audit.call_pause(request, "rest", ref, success, details, **extra)
 
 
 class ActiveCallUnpause(ActiveCallAction):

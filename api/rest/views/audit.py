@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import audit
 from accounts.models import AuditEvent
 from api.rest.principal import require
 from api.rest.problems import BadParameter
@@ -76,21 +77,16 @@ class AuditList(APIView):
     )
     def get(self, request):
         require(request, "can_audit", "reading the audit log")
-        qs = AuditEvent.objects.order_by("-id")
-        action = request.query_params.get("action")
-        if action:
-            if action not in AuditEvent.Action.values:
-                raise BadParameter({"action": [f"one of {', '.join(AuditEvent.Action.values)}"]})
-            qs = qs.filter(action=action)
-        for name in ("username", "face"):
-            value = request.query_params.get(name)
-            if value:
-                qs = qs.filter(**{name: value[:150]})
-        since, until = _time(request, "since"), _time(request, "until")
-        if since:
-            qs = qs.filter(time__gte=since)
-        if until:
-            qs = qs.filter(time__lte=until)
+        action = request.query_params.get("action") or ""
+        if action and action not in AuditEvent.Action.values:
+            raise BadParameter({"action": [f"one of {', '.join(AuditEvent.Action.values)}"]})
+        qs = audit.search(
+            action=action,
+            username=request.query_params.get("username") or "",
+            face=request.query_params.get("face") or "",
+            since=_time(request, "since"),
+            until=_time(request, "until"),
+        )
         before = _int(request, "before", 0, 1, 10**15)
         if before:
             qs = qs.filter(id__lt=before)

@@ -27,7 +27,7 @@ from api.rest.problems import BadParameter, problem
 from cdr.query.filterspec import PARSERS, FilterValueError
 from cdr.reports import chart
 from cdr.reports.models import ReportDefinition
-from cdr.reports.service import check_period, run, visible_reports
+from cdr.reports.service import check_period, may_change, run, visible_reports
 from cdr.reports.spec import SECTIONS, ReportError, recipient_list
 
 EDITABLE = [
@@ -140,7 +140,7 @@ class ReportViewSet(viewsets.ModelViewSet):
 
     def _editor(self, obj=None) -> None:
         granted = require(self.request, "can_reports_edit", "changing reports")
-        if obj is not None and not granted.is_admin and obj.owner_id != self.request.user.pk:
+        if obj is not None and not may_change(obj, self.request.user.pk, is_admin=granted.is_admin):
             raise PermissionRefused(
                 "permission denied: only the report's owner or an admin may change it"
             )

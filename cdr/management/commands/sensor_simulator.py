@@ -81,6 +81,12 @@ class Command(BaseCommand):
             "--spool-dir", default=None, help="serve getfile/getfile_in_tar from here"
         )
         parser.add_argument(
+            "--no-liveaudio",
+            action="store_true",
+            help="answer listen with 'liveaudio is disabled' (a sniffer without liveaudio=yes); "
+            "by default calls can be listened to live (each plays a tone of its own)",
+        )
+        parser.add_argument(
             "--exit-with-parent",
             action="store_true",
             help="stop when the process that started it ends (make run)",
@@ -122,6 +128,7 @@ class Command(BaseCommand):
                 hang=options["hang"],
                 drop=options["drop"],
                 spool_dir=options["spool_dir"],
+                liveaudio=not options["no_liveaudio"],
                 seed=options["seed"],
             )
         except OSError as exc:
@@ -139,7 +146,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"sensor simulator on {sim.host}:{sim.port}: {low_n}-{high_n} calls, sensor ids "
             f"{','.join(str(i) for i in pool.id_sensors)}, AES "
-            f"{'required' if aes and not options['enable_unencrypted'] else 'off'}"
+            f"{'required' if aes and not options['enable_unencrypted'] else 'off'}, live audio "
+            f"{'off' if options['no_liveaudio'] else 'on'}"
         )
         self.stdout.flush()
         stop = threading.Event()

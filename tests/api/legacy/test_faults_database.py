@@ -121,7 +121,14 @@ def stack(tmp_path_factory):
             root / "app",
             workers=2,
             limit=0,
-            env={"VMGUI_DATABASE_URL": db.url, "VMGUI_API_DISABLE_AUTH": "0"},
+            # Every request authenticates against the database, so a request has used its
+            # connection before a fault: a remembered principal (accounts.principals) sends no
+            # query, and a first query after a restart just reconnects (health check).
+            env={
+                "VMGUI_DATABASE_URL": db.url,
+                "VMGUI_API_DISABLE_AUTH": "0",
+                "VMGUI_API_AUTH_CACHE_SECONDS": "0",
+            },
             manage=(("migrate", "--no-input"), ("create_sniffer_schema",)),
             wsgi=SLOW_WSGI,
         )

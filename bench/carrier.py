@@ -1,0 +1,492 @@
+"""Carrier scale (issue 19): per-request cost against the floor, throughput, memory, on N CDRs.
+
+Usage::
+
+    VMGUI_BENCH_MYSQL_URL=mysql://vmgui:vmgui@127.0.0.1:33306/vmgui_bench_carrier \\
+    VMGUI_BENCH_ROWS=10000000 .venv/bin/python -m bench.carrier [--before DIR] [--only latency]
+
+The table is made by ``bench.carrier_data`` (the sniffer's layout, realistic distributions) and
+reused while it holds exactly ``VMGUI_BENCH_ROWS`` rows. ``--before DIR`` also serves an older
+checkout (e.g. a copy of the tree before a change) with the same data and measures it in the
+same run, interleaved, so both face the same machine load.
+
+Sections (``--only`` picks some):
+
+* ``latency``: every shape of the query engine through api.php getVoipCalls and sql.php
+  LISTING on gunicorn (2 workers). *floor* = the HTTP floor (``/api.php`` error answer, no
+  database) + the SQL that returns the complete answer, executed directly: the data statements
+  the request sends (captured in-process: the page joined with its texts, names and Call-IDs,
+  the calldate bound of a two-step page, the listing's count) run on a raw MySQLdb connection
+  and fetched. Auth and session statements are not part of the floor. Medians of
+  ``VMGUI_BENCH_RUNS`` runs (default 20).
+* ``strategies``: count (exact, under the 1 s budget) and deep paging (OFFSET vs keyset).
+* ``throughput``: requests/s under a bounded concurrent load on loopback (``--clients``,
+  default 4, keep-alive, for ``--seconds`` each) of api.php (1-row answer), the REST list (the
+  same 1-row filter) and a trivial Django view on the same gunicorn.
+* ``memory``: peak RSS growth of the worker serving sql.php ``limit=-1`` and a REST CSV
+  export of ``--export-days`` days (default 3: ~1M rows at 10M CDRs).
+* ``pcap``: peak RSS growth of the worker serving api.php getPCAP of a ``--pcap-mb`` MB call
+  (default 500) written into a temporary spool in the sniffer's layout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from bench.common import (
+    BENCH_PASSWORD,
+    BENCH_USER,
+    ROOT,
+    bench_url,
+    free_port,
+    median_ms,
+    setup_django,
+    timed,
+)
+from bench.rest import _status_kb, _worker_pids
+
+DEFAULT_URL = "mysql://vmgui:vmgui@127.0.0.1:33306/vmgui_bench_carrier"
+
+
+class Gunicorn:
+    """gunicorn serving the tree at ``root`` (this one, or an older checkout) on loopback."""
+
+    def __init__(self, root: Path, env: dict[str, str], workers: int = 2) -> None:
+        self.root, self.port, self.workers = root, free_port(), workers
+        self.env = {**os.environ, **env, "PYTHONPATH": str(root)}
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.proc = subprocess.Popen(
+            [str(gunicorn), "vmgui.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", str(self.workers), "--log-level", "warning", "--timeout", "600"],
+            cwd=self.root, env=self.env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                self.get("/api.php")
+                return self
+            except OSError:
+                time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"gunicorn did not start in {self.root}")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(20)
+
+    def get(self, path: str, headers: dict | None = None) -> bytes:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        try:
+            conn.request("GET", path, headers=headers or {})
+            return conn.getresponse().read()
+        finally:
+            conn.close()
+
+
+def _api_path(params: dict) -> str:
+    query = {"task": "getVoipCalls", "user": BENCH_USER, "password": BENCH_PASSWORD,
+             "params": json.dumps(params)}  # fmt: skip
+    return "/php/api.php?" + urllib.parse.urlencode(query)
+
+
+def _sql_path(fields: dict) -> str:
+    return "/php/model/sql.php?" + urllib.parse.urlencode({"task": "LISTING", "module": "CDR",
+                                                           **fields})  # fmt: skip
+
+
+def shapes(known: dict) -> list[tuple[str, dict, dict]]:
+    """(name, api.php params, sql.php fields) of every engine shape, on the generated days."""
+    d = known["calldate"].strftime("%Y-%m-%d")  # the day of the known call (the middle row)
+    day = {"startTime": f"{d} 00:00:00", "startTimeTo": f"{d} 23:59:59"}
+    sday = {"fdatefrom": f"{d}T00:00:00", "fdateto": f"{d}T23:59:59"}
+    month = {"startTime": "2026-10-01", "startTimeTo": "2026-10-30"}
+    smonth = {"fdatefrom": "2026-10-01T00:00:00", "fdateto": "2026-10-30T23:59:59"}
+    hour = {"startTime": f"{d} 10:00:00", "startTimeTo": f"{d} 10:59:59"}
+    shour = {"fdatefrom": f"{d}T10:00:00", "fdateto": f"{d}T10:59:59"}
+    caller, called, call_id = known["caller"], known["called"], known["call_id"]
+    return [
+        ("1 hour, all calls", hour, {**shour, "limit": 100}),
+        ("1 day, exact caller", {**day, "caller": caller}, {**sday, "fcaller": caller}),
+        ("30 days, exact caller", {**month, "caller": caller}, {**smonth, "fcaller": caller}),
+        ("1 day, caller prefix", {**day, "caller": "4206010012%"},
+         {**sday, "fcaller": "4206010012%"}),
+        ("30 days, called suffix", {**month, "called": "%" + called[-6:]},
+         {**smonth, "fcalled": "%" + called[-6:]}),
+        ("30 days, msisdn OR", {**month, "msisdn": caller},
+         {**smonth, "fcaller": caller, "fcalled": caller, "fcallerd_type": 0}),
+        ("30 days, Call-ID", {**month, "callId": call_id}, {**smonth, "fcallid": call_id}),
+        ("1 hour, custom header", {**hour, "customHeaders": "X-Customer-ID,X-Tenant"},
+         {**shour, "fcustom_header__X-Customer-ID": "CUST-%", "limit": 100}),
+        ("1 hour, caller IP", None, {**shour, "fsipcallerip": "10.11.0.0/16", "limit": 100}),
+        ("1 day, bad MOS", None, {**sday, "fmosf1": 3, "limit": 100}),
+        ("1 day, page 100 rows", None, {**sday, "limit": 100}),
+        ("1 day, deep page (start 20000)", None, {**sday, "limit": 100, "start": 20000}),
+    ]  # fmt: skip
+
+
+class Floor:
+    """The data statements of a request, run directly on a raw connection (the floor)."""
+
+    SKIP = ("django_session", "auth_user", "accounts_", "api_rest", "bench_meta")
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+
+    def capture(self, client, path: str) -> list[str]:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path)
+        body = json.loads(response.content)
+        assert body.get("success"), body
+        return [
+            q["sql"]
+            for q in queries.captured_queries
+            if q["sql"].lstrip().upper().startswith("SELECT")
+            and not any(t in q["sql"] for t in self.SKIP)
+            and "@@SESSION" not in q["sql"]
+        ]
+
+    def run(self, statements: list[str]) -> None:
+        cursor = self.raw.cursor()
+        for sql in statements:
+            cursor.execute(sql)
+            cursor.fetchall()
+
+
+def latency(servers: dict[str, Gunicorn], known: dict, runs: int) -> None:
+    import MySQLdb
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    db = connection.settings_dict
+    raw = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
+                          passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
+    floor = Floor(raw)
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+    client = Client()
+    login = client.get("/php/model/sql.php", {"module": "bypass_login", "user": BENCH_USER,
+                                               "pass": BENCH_PASSWORD})  # fmt: skip
+    assert json.loads(login.content)["success"]
+    cookies = {}
+    for name, server in servers.items():
+        body = json.loads(server.get("/php/model/sql.php?" + urllib.parse.urlencode(
+            {"module": "bypass_login", "user": BENCH_USER, "pass": BENCH_PASSWORD})))  # fmt: skip
+        cookies[name] = {"Cookie": f"{body['cookie_name']}={body['SID']}"}
+    http_floor = {name: median_ms(timed(lambda s=s: s.get("/api.php"), runs))
+                  for name, s in servers.items()}  # fmt: skip
+    names = list(servers)
+    print("HTTP floor (/api.php, no DB): " + ", ".join(f"{n} {v:.2f} ms"
+          for n, v in http_floor.items()))  # fmt: skip
+    head = f"{'face':8} {'shape':32} {'rows':>6} {'SQL':>8} {'floor':>8} "
+    head += " ".join(f"{n:>9} {'ratio':>6} {'+ms':>7}" for n in names)
+    print(head)
+    for label, api, sql in shapes(known):
+        for face, params, path_of in (("api.php", api, _api_path), ("sql.php", sql, _sql_path)):
+            if params is None:
+                continue
+            path = path_of(params)
+            statements = floor.capture(client, path)
+            # sql.php runs in a session (cookie); api.php sends user/password, never a cookie
+            sent = cookies if face == "sql.php" else {name: {} for name in servers}
+            row = json.loads(servers[names[0]].get(path, sent[names[0]]))
+            count = len(row.get("cdr", row.get("results", [])))
+            # Interleaved: each run times the floor and every server back to back, so that a
+            # change of machine load affects all of them alike.
+            calls = {"SQL": lambda st=statements: floor.run(st)}
+            for name, server in servers.items():
+                calls[name] = lambda s=server, h=sent[name], p=path: s.get(p, h)
+            samples: dict[str, list[float]] = {key: [] for key in calls}
+            for fn in calls.values():
+                fn()  # warm-up
+            for _ in range(runs):
+                for key, fn in calls.items():
+                    started = time.perf_counter()
+                    fn()
+                    samples[key].append(time.perf_counter() - started)
+            sql_ms = statistics.median(samples["SQL"]) * 1000
+            base = http_floor[names[0]] + sql_ms
+            out = f"{face:8} {label:32} {count:>6} {sql_ms:>8.2f} {base:>8.2f} "
+            for name in servers:
+                ms = statistics.median(samples[name]) * 1000
+                out += f"{ms:>9.2f} {ms / base:>5.2f}x {ms - base:>7.2f}"
+            print(out, flush=True)
+
+
+def strategies(known: dict, runs: int) -> None:
+    """Count and deep-paging strategies of the engine, in-process."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from bench.carrier_data import START
+    from cdr.query import engine
+    from cdr.query.engine import CdrFilter
+    from cdr.query.scope import CdrScope
+
+    scope = CdrScope.unrestricted()
+    start = timezone.make_aware(dt.datetime.combine(START, dt.time()))
+    print(f"{'strategy':52} {'result':>10} {'ms':>9}")
+    for days in (1, 7, 30):
+        f = CdrFilter(date_from=start + dt.timedelta(days=14 - days // 2),
+                      date_to=start + dt.timedelta(days=14 - days // 2 + days, seconds=-1))  # fmt: skip
+        n = engine.count(f, scope)
+        ms = median_ms(timed(lambda f=f: engine.count(f, scope), max(3, runs // 4), warmup=1))
+        print(f"{f'count, {days} day(s)':52} {n:>10} {ms:>9.1f}")
+        within = engine.count_within(f, scope, 1000)
+        ms = median_ms(
+            timed(lambda f=f: engine.count_within(f, scope, 1000), max(3, runs // 4), warmup=1)
+        )
+        print(f"{f'count under 1 s budget, {days} day(s)':52} {str(within):>10} {ms:>9.1f}")
+    f = CdrFilter(date_from=start, date_to=start + dt.timedelta(days=30))
+    for offset in (0, 10_000, 100_000, 1_000_000):
+        ms = median_ms(timed(lambda o=offset: engine.fetch_rows(
+            f, scope, order=("-calldate",), offset=o, limit=100), 3, warmup=1))  # fmt: skip
+        print(f"{f'OFFSET page at row {offset:,} (sql.php start=)':52} {100:>10} {ms:>9.1f}")
+    page = engine.fetch_rows(f, scope, order=("-calldate",), offset=999_999, limit=1)[0]
+    after = (page["calldate"], page["ID"])
+    ms = median_ms(timed(lambda: engine.fetch_after(f, scope, after=after, limit=100), runs))
+    print(f"{'keyset page at row 1,000,000 (REST/GUI cursor)':52} {100:>10} {ms:>9.1f}")
+
+
+def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: float) -> float:
+    """Requests/s of ``clients`` keep-alive loops on ``path`` for ``seconds``."""
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def loop(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        while time.monotonic() < stop:
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status}")
+            counts[n] += 1
+        conn.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
+def throughput(servers: dict[str, Gunicorn], known: dict, clients: int, seconds: float) -> None:
+    from django.contrib.auth import get_user_model
+
+    from api.rest import tokens
+
+    user = get_user_model().objects.get(username=BENCH_USER)
+    token = tokens.create(user, "bench-carrier", read_only=True).secret
+    api = _api_path({"startTime": "2026-10-01", "startTimeTo": "2026-10-30",
+                     "caller": known["caller"]})  # fmt: skip
+    rest = "/api/v1/cdrs/?" + urllib.parse.urlencode(
+        {"date_from": "2026-10-01", "date_to": "2026-10-30", "caller": known["caller"]}
+    )
+    cases = [("trivial view (/api.php error)", "/api.php", {}),
+             ("api.php getVoipCalls, 1 row", api, {}),
+             ("REST list, 1 row", rest, {"Authorization": f"Bearer {token}"})]  # fmt: skip
+    print(f"{clients} concurrent keep-alive clients, {seconds:.0f} s each, requests/s")
+    for name, server in servers.items():
+        trivial = None
+        for label, path, headers in cases:
+            rate = _load(server, path, headers, clients, seconds)
+            trivial = trivial or rate
+            print(f"  {name:7} {label:34} {rate:>8.1f} req/s  {100 * rate / trivial:>5.1f} %",
+                  flush=True)  # fmt: skip
+
+
+def memory(roots: dict[str, Path], env: dict, days: int) -> None:
+    from django.contrib.auth import get_user_model
+
+    from api.rest import tokens
+
+    user = get_user_model().objects.get(username=BENCH_USER)
+    token = tokens.create(user, "bench-carrier-csv", read_only=True).secret
+    last = f"2026-10-{14 + days:02d}"
+    exports = [
+        ("sql.php limit=-1", lambda s: _sql_session(s),
+         _sql_path({"fdatefrom": "2026-10-15T00:00:00", "fdateto": f"{last}T23:59:59",
+                    "limit": -1})),
+        ("REST CSV", lambda s: {"Authorization": f"Bearer {token}"},
+         "/api/v1/cdrs/?" + urllib.parse.urlencode({"date_from": "2026-10-15", "date_to": last,
+                                                    "format": "csv"})),
+    ]  # fmt: skip
+    for name, root in roots.items():
+        for label, headers_of, path in exports:
+            with Gunicorn(root, env) as server:
+                _measure(server, name, label, path, headers_of(server), f"{days} day(s)")
+
+
+def _spool_call(spool: str, when, call_id: str, size_mb: float) -> None:
+    """A call's SIP pcap and its RTP as an LZO member of the minute's tar (sniffer default)."""
+    import datetime as dt
+
+    from bench.media import _lzo_tar, synthetic_pcap
+    from cdr.demo.pcapgen import Packet, PacketArray
+    from cdr.media.spool import sanitize_name, tar_member_name
+
+    base = sanitize_name(call_id)
+    minute = Path(spool, when.strftime("%Y-%m-%d"), when.strftime("%H"), when.strftime("%M"))
+    (minute / "SIP").mkdir(parents=True, exist_ok=True)
+    (minute / "RTP").mkdir(exist_ok=True)
+    t0 = int(when.replace(tzinfo=dt.UTC).timestamp() * 1e6)  # the sniffer zone: UTC here
+    (minute / "SIP" / f"{base}.pcap").write_bytes(
+        PacketArray.from_packets(
+            [Packet(t0 + i * 1_000_000, b"\0" * 600) for i in range(7)]
+        ).pcap_bytes()
+    )
+    raw = Path(spool, f"raw-{base}.pcap")
+    synthetic_pcap(raw, size_mb, t0)
+    stamp = when.strftime("%Y-%m-%d-%H-%M")
+    _lzo_tar(raw, minute / "RTP" / f"rtp_{stamp}.tar", tar_member_name(f"{base}.pcap"))
+    raw.unlink()
+
+
+def pcap_download(roots: dict[str, Path], env: dict, known: dict, size_mb: float) -> None:
+    """A ``size_mb`` MB call downloaded by api.php getPCAP from a temporary spool in the
+    sniffer's layout: peak RSS growth of the (single) worker over its RSS after a 1 MB
+    download of another call (so the media code is imported and warm, as in a running
+    server)."""
+    import tempfile
+
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.ID, c.calldate, n.fbasename FROM cdr c JOIN cdr_next n ON n.cdr_ID = c.ID "
+            "AND n.calldate = c.calldate WHERE c.calldate < %s ORDER BY c.calldate DESC LIMIT 1",
+            [known["calldate"].replace(second=0, microsecond=0)],
+        )
+        warm_id, warm_when, warm_call_id = cursor.fetchone()  # a call of another minute
+
+    def path(cdr_id: int) -> str:
+        return "/php/api.php?" + urllib.parse.urlencode(
+            {"task": "getPCAP", "user": BENCH_USER, "password": BENCH_PASSWORD,
+             "params": json.dumps({"cdrId": cdr_id})}
+        )  # fmt: skip
+
+    with tempfile.TemporaryDirectory(prefix="vmgui-bench-spool-") as spool:
+        _spool_call(spool, warm_when, warm_call_id, 1)
+        _spool_call(spool, known["calldate"], known["call_id"], size_mb)
+        for name, root in roots.items():
+            with Gunicorn(root, {**env, "VMGUI_SPOOL_DIR": spool}, workers=1) as server:
+                server.get(path(warm_id))
+                _measure(server, name, "getPCAP (pcap download)", path(known["id"]), {},
+                         f"{size_mb:.0f} MB")  # fmt: skip
+
+
+def _measure(server: Gunicorn, name: str, label: str, path: str, headers: dict, what: str):
+    server.get("/api.php")
+    server.get("/api.php")
+    workers = _worker_pids(server.proc.pid)
+    before = {pid: _status_kb(pid, "VmRSS") for pid in workers}
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=3600)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    size = 0
+    while chunk := response.read(1 << 16):
+        size += len(chunk)
+    took = time.perf_counter() - started
+    growth = max(_status_kb(pid, "VmHWM") - before[pid] for pid in workers)
+    print(f"  {name:7} {label:24} {what}: {size / 1e6:8.1f} MB in {took:6.1f} s;"
+          f" worker peak RSS growth {growth / 1024:7.1f} MB", flush=True)  # fmt: skip
+
+
+def _sql_session(server: Gunicorn) -> dict:
+    body = json.loads(server.get("/php/model/sql.php?" + urllib.parse.urlencode(
+        {"module": "bypass_login", "user": BENCH_USER, "pass": BENCH_PASSWORD})))  # fmt: skip
+    return {"Cookie": f"{body['cookie_name']}={body['SID']}"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", type=Path, help="an older checkout to measure alongside")
+    parser.add_argument("--only", default="latency,strategies,throughput,memory,pcap")
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--export-days", type=int, default=3)
+    parser.add_argument("--pcap-mb", type=float, default=500)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    rows = int(os.environ.get("VMGUI_BENCH_ROWS", "1000000"))
+    runs = int(os.environ.get("VMGUI_BENCH_RUNS", "20"))
+    url = os.environ.get("VMGUI_BENCH_MYSQL_URL", DEFAULT_URL)
+    os.environ["VMGUI_BENCH_MYSQL_URL"] = url
+    os.environ.setdefault("VMGUI_LOG_LEVEL", "WARNING")  # no INFO line per measured request
+    setup_django(bench_url())
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from bench import carrier_data
+
+    if carrier_data.row_count() != carrier_data.rows_for(rows):
+        print(f"generating {rows:,} CDRs ...", flush=True)
+        took = carrier_data.generate(rows)
+        print(f"generated in {took:.0f} s", flush=True)
+    User = get_user_model()
+    if not User.objects.filter(username=BENCH_USER).exists():
+        User.objects.create_superuser(BENCH_USER, "b@x", BENCH_PASSWORD)
+    per_day = carrier_data.rows_for(rows) // carrier_data.DAYS
+    middle = per_day * 14 + per_day // 2  # a call around noon of 2026-10-15 (day 15 of 30)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.caller, c.called, n.fbasename, c.calldate FROM cdr c JOIN cdr_next n "
+                       "ON n.cdr_ID = c.ID AND n.calldate = c.calldate WHERE c.ID = %s",
+                       [middle])  # fmt: skip
+        caller, called, call_id, calldate = cursor.fetchone()
+        cursor.execute("SELECT VERSION()")
+        version = cursor.fetchone()[0]
+    known = {"caller": caller, "called": called, "call_id": call_id, "id": middle,
+             "calldate": calldate}  # fmt: skip
+    load = os.getloadavg()
+    print(f"{rows:,} CDRs, MariaDB {version}, load average {load[0]:.1f} {load[1]:.1f}", flush=True)
+    env = {"VMGUI_DATABASE_URL": url, "VMGUI_API_MAX_ROWS": "10000", "VMGUI_LOG_LEVEL": "WARNING",
+           "VMGUI_REST_RATE": "100000000/min", "VMGUI_API_MAX_CONCURRENT": "0"}  # fmt: skip
+    roots = {"after": ROOT}
+    if args.before:
+        roots = {"before": args.before.resolve(), **roots}
+    only = set(args.only.split(","))
+    if only & {"latency", "throughput"}:
+        servers = {name: Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")})
+                   for name, root in roots.items()}  # fmt: skip
+        for server in servers.values():
+            server.__enter__()
+        try:
+            if "latency" in only:
+                latency(servers, known, runs)
+            if "throughput" in only:
+                throughput(servers, known, args.clients, args.seconds)
+        finally:
+            for server in servers.values():
+                server.__exit__()
+    if "strategies" in only:
+        strategies(known, runs)
+    if "memory" in only:
+        memory(roots, env, args.export_days)
+    if "pcap" in only:
+        pcap_download(roots, env, known, args.pcap_mb)
+    load = os.getloadavg()
+    print(f"load average at the end {load[0]:.1f} {load[1]:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Pages read in one statement with their look-ups (cdr.query.rows.fetch_joined, issue 19).
+
+The page is joined with cdr_sip_response, cdr_ua, sensors and cdr_next in the same query:
+same rows and values as the batched look-ups (``enrich``), in one round trip, and never a
+stale text (nothing is cached: a text the sniffer adds or an admin renames shows at once).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cdr.models import CdrSipResponse, Sensor
+from cdr.query import engine
+from cdr.query.engine import CdrFilter, fetch_rows, iter_rows
+from cdr.query.rows import enrich
+from cdr.query.scope import CdrScope
+from cdr.query.storedtext import stored_form
+from tests.factories import aware, make_call, sensor
+
+SCOPE = CdrScope.unrestricted()
+DAY = CdrFilter(date_from=aware("2026-11-27 00:00:00"), date_to=aware("2026-11-27 23:59:59"))
+
+
+def _stored(text: str) -> str:
+    """``text`` as the sniffer stores it (UTF-8 bytes in latin1 columns on MariaDB)."""
+    return stored_form(text) if connection.vendor == "mysql" else text
+
+
+def _calls() -> list[int]:
+    sensor(1, _stored("Praha-jádro"))
+    sensor(2, _stored("東京 edge 📞"))
+    ids = []
+    for n, (caller, name, response, ua, sensor_id) in enumerate(
+        [
+            ("+420601111222", "Jiří Dvořák", "200 OK", "Yealink ř/1.0", 1),
+            ("+81312345678", "山田太郎", "486 Busy Here", "Linphone 日本", 2),
+            ("1001", "Support 🎧", "487 Request Terminated", None, None),
+            ("1002", "Plain", "603 Decline", "FixturePhone/1.0", 3),  # sensor 3 has no row
+        ]
+    ):
+        ids.append(
+            make_call(
+                f"2026-11-27 1{n}:00:00",
+                caller=caller,
+                callername=_stored(name),
+                response=_stored(response),
+                ua=ua and _stored(ua),
+                id_sensor=sensor_id,
+                call_id=_stored(f"čšř-{n}@例え.jp"),
+            ).ID
+        )
+    return ids
+
+
+@pytest.mark.django_db
+def test_a_page_is_one_query_with_the_same_rows_as_the_batched_look_ups():
+    ids = _calls()
+    fetch_rows(DAY, SCOPE, limit=1)  # the schema introspection of the first use
+    with CaptureQueriesContext(connection) as queries:
+        rows = fetch_rows(DAY, SCOPE, order=("-calldate",), limit=10)
+    assert len(queries.captured_queries) == 2  # the page's calldate bound, then the page
+    expected = enrich(
+        list(engine._page(DAY, SCOPE, ("-calldate",), 0, 10)), []
+    )  # the batched look-ups
+    assert rows == expected
+    assert [r["ID"] for r in rows] == ids[::-1]
+    by_id = {r["ID"]: r for r in rows}
+    assert by_id[ids[0]]["callername"] == "Jiří Dvořák"
+    assert by_id[ids[1]]["sensorname"] == "東京 edge 📞"
+    assert by_id[ids[1]]["a_ua"] == "Linphone 日本"
+    assert by_id[ids[1]]["lastSIPresponse"] == "486 Busy Here"
+    assert by_id[ids[2]]["sensorname"] is None and by_id[ids[2]]["a_ua"] is None
+    assert by_id[ids[3]]["sensorname"] is None  # a sensor id without a sensors row
+    assert by_id[ids[0]]["fbasename"] == "čšř-0@例え.jp"
+
+
+@pytest.mark.django_db
+def test_a_sip_response_text_the_sniffer_adds_is_shown_at_once():
+    _calls()
+    fetch_rows(DAY, SCOPE, limit=10)  # every text known so far has been read
+    new = make_call("2026-11-27 20:00:00", response=_stored("488 Not Acceptable Here ☎"))
+    rows = fetch_rows(DAY, SCOPE, limit=10)
+    assert rows[-1]["ID"] == new.ID
+    assert rows[-1]["lastSIPresponse"] == "488 Not Acceptable Here ☎"
+    assert CdrSipResponse.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_renamed_sensor_is_shown_with_its_new_name_at_once():
+    ids = _calls()
+    assert fetch_rows(DAY, SCOPE, limit=10)[0]["sensorname"] == "Praha-jádro"
+    Sensor.objects.filter(id_sensor=1).update(name="Brno-okraj")
+    rows = {r["ID"]: r for r in fetch_rows(DAY, SCOPE, limit=10)}
+    assert rows[ids[0]]["sensorname"] == "Brno-okraj"
+
+
+@pytest.mark.django_db
+def test_a_selective_filter_skips_the_calldate_bound_query():
+    ids = _calls()
+    f = CdrFilter(date_from=DAY.date_from, date_to=DAY.date_to, caller=["+81312345678"])
+    fetch_rows(DAY, SCOPE, limit=1)  # the schema introspection of the first use
+    with CaptureQueriesContext(connection) as queries:
+        rows = fetch_rows(f, SCOPE, order=("-calldate",), limit=10)
+    assert [r["ID"] for r in rows] == [ids[1]]
+    assert len(queries.captured_queries) == 1
+    prefix = CdrFilter(date_from=DAY.date_from, date_to=DAY.date_to, caller=["+81%"])
+    with CaptureQueriesContext(connection) as queries:
+        assert [r["ID"] for r in fetch_rows(prefix, SCOPE, order=("-calldate",), limit=10)] == [
+            ids[1]
+        ]
+    assert len(queries.captured_queries) == 2  # a pattern may match many: bounded page
+
+
+@pytest.mark.django_db
+def test_a_streamed_listing_has_the_rows_of_the_page_and_frees_the_connection():
+    for n in range(25):
+        make_call(aware(dt.datetime(2026, 11, 27, 8)) + dt.timedelta(minutes=n), caller=f"77{n}")
+    paged = fetch_rows(DAY, SCOPE, order=("-calldate",), limit=1000)
+    assert [r["ID"] for r in iter_rows(DAY, SCOPE, order=("-calldate",), chunk=7)] == [
+        r["ID"] for r in paged
+    ]
+    assert list(iter_rows(DAY, SCOPE, order=("-calldate",), chunk=7)) == paged
+    stream = iter_rows(DAY, SCOPE, order=("-calldate",), chunk=5)
+    assert next(stream)["ID"] == paged[0]["ID"]
+    stream.close()  # a client that went away: the rest of the result is discarded
+    assert engine.count(DAY, SCOPE) == 25  # the connection answers the next query
+
+
+@pytest.mark.django_db
+def test_a_stream_started_in_a_fresh_process_reads_every_row():
+    """Nothing may query while a server-side cursor holds the connection: the latin1 column
+    look-up of a cold process happens before the streamed statement runs."""
+    from cdr import schema
+
+    for n in range(5):
+        make_call(f"2026-11-27 09:0{n}:00", callername=_stored(f"Zákazník {n} 日本"))
+    schema.clear_cache()  # as in a new worker: no column information cached
+    rows = list(iter_rows(DAY, SCOPE, order=("calldate",), chunk=2))
+    assert [r["callername"] for r in rows] == [f"Zákazník {n} 日本" for n in range(5)]
+    assert engine.count(DAY, SCOPE) == 5
