@@ -42,6 +42,7 @@ from cdr.media.anonymize import IpMap, anonymize_pcap
 from cdr.media.service import CallMedia, MediaFile, NoSuchCdr
 from cdr.query.engine import CdrFilter, fetch_rows
 from cdr.siphistory.extract import CallFlow, DtmfEvent, RtpStream, SipMessage, call_flow
+from sharing.branding import share_site_of
 from sharing.models import Share
 
 TOKEN_RE: Final = re.compile(r"^[A-Za-z0-9_-]{43}$")
@@ -224,12 +225,7 @@ def create(
 
 def share_site() -> str:
     """``scheme://host`` of share_link URLs ("" = the host the request came to)."""
-    site = settings.BRAND_SHARESITE or (
-        f"share.{settings.BRAND_DOMAIN}" if settings.BRAND_DOMAIN else ""
-    )
-    if not site:
-        return ""
-    return site.rstrip("/") if "://" in site else f"https://{site}"
+    return share_site_of(settings.BRAND_SHARESITE, settings.BRAND_DOMAIN)
 
 
 def url(share: Share, token: str, request=None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from sharing.branding import share_site_of
 from vmgui.env import (
     ConfigError,
     env_bool,
@@ -556,7 +557,7 @@ SHARE_PASSWORD_MAX_FAILURES_IP = env_int("VMGUI_SHARE_PASSWORD_MAX_FAILURES_IP",
 SHARE_PASSWORD_WINDOW_SECONDS = env_int(
     "VMGUI_SHARE_PASSWORD_WINDOW_SECONDS", 900, minimum=60, maximum=86400
 )
-_share_host = BRAND_SHARESITE or (f"share.{BRAND_DOMAIN}" if BRAND_DOMAIN else "")
+_share_host = share_site_of(BRAND_SHARESITE, BRAND_DOMAIN)
 _share_host = _share_host.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
 if _share_host and _share_host not in ALLOWED_HOSTS and "*" not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_share_host)

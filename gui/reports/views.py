@@ -146,19 +146,26 @@ def _form_page(request, draft, report=None, *, status: int = 200) -> HttpRespons
     )
 
 
+def _save(request: HttpRequest, report: ReportDefinition | None) -> HttpResponse:
+    """The posted definition (a new one owned by the user when ``report`` is None): the form
+    again with its errors (400), or saved and shown."""
+    draft, values = forms.read(request.POST)
+    candidate = forms.validated(draft, values, report)
+    if candidate is None:
+        return _form_page(request, draft, report, status=400)
+    if report is None:
+        candidate.owner = request.user
+    candidate.save()
+    messages.success(request, f"Report “{candidate.description}” saved.")
+    return redirect("gui:report_view", report_id=candidate.pk)
+
+
 @require_http_methods(["GET", "POST"])
 @gui_page("can_reports_edit")
 def report_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _form_page(request, forms.draft_of(None))
-    draft, values = forms.read(request.POST)
-    candidate = forms.validated(draft, values, None)
-    if candidate is None:
-        return _form_page(request, draft, status=400)
-    candidate.owner = request.user
-    candidate.save()
-    messages.success(request, f"Report “{candidate.description}” saved.")
-    return redirect("gui:report_view", report_id=candidate.pk)
+    return _save(request, None)
 
 
 @require_http_methods(["GET", "POST"])
@@ -171,13 +178,7 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
         return forbidden(request, "can_reports_edit", "only the report's owner or an admin")
     if request.method != "POST":
         return _form_page(request, forms.draft_of(report), report)
-    draft, values = forms.read(request.POST)
-    candidate = forms.validated(draft, values, report)
-    if candidate is None:
-        return _form_page(request, draft, report, status=400)
-    candidate.save()
-    messages.success(request, f"Report “{candidate.description}” saved.")
-    return redirect("gui:report_view", report_id=candidate.pk)
+    return _save(request, report)
 
 
 @require_http_methods(["GET", "POST"])
