@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
-from accounts import audit, throttle
+from accounts import audit, principals, throttle
 from accounts.models import AuditEvent, UserProfile
 
 _REASON_ATTR = "_vmgui_login_refusal"
@@ -90,6 +90,13 @@ class VmModelBackend(ModelBackend):
             success=False,
         )
         return None
+
+    def get_user(self, user_id):
+        # A session's user (and its blocked check) is reused while nothing changed: one
+        # shared-cache read instead of two queries per request (accounts.principals).
+        return principals.session_users.get(
+            user_id, lambda: super(VmModelBackend, self).get_user(user_id)
+        )
 
     def user_can_authenticate(self, user) -> bool:
         # Sessions of users blocked since their login become anonymous (get_user); the

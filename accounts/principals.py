@@ -33,12 +33,14 @@ every request into a full check.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import logging
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -131,7 +133,7 @@ def check_versions(permission: str | None, user_id: int, ip: str | None) -> tupl
     return (permission, *found) if found else None
 
 
-def _read_versions(user_id: int, ip: str | None) -> tuple | None:
+def current_versions(user_id: int, ip: str | None) -> tuple | None:
     """The current versions (one cache read), or None when one is missing or unreadable."""
     keys = _keys(user_id, ip)
     try:
@@ -175,7 +177,7 @@ class PrincipalCache:
             entry = self._entries.get(key)
         if entry is None or entry.ip != ip or entry.expires <= time.monotonic():
             return None
-        if _read_versions(entry.user.pk, ip) != entry.versions:
+        if current_versions(entry.user.pk, ip) != entry.versions:
             with self._lock:
                 self._entries.pop(key, None)
             return None
@@ -287,7 +289,7 @@ class RightsCache:
             entry is not None
             and entry.expires > time.monotonic()
             and entry.user_state == state
-            and _read_versions(user.pk, None) == entry.versions
+            and current_versions(user.pk, None) == entry.versions
         ):
             user._vm_effective = entry.effective
             return entry.effective
@@ -307,3 +309,63 @@ class RightsCache:
 
 
 rights = RightsCache()
+
+
+# --- the user of a session (Django's get_user: sql.php, the GUI, the REST API's session) ------
+
+
+@dataclass(frozen=True)
+class _SessionUser:
+    user: object
+    versions: tuple
+    expires: float
+
+
+class SessionUserCache:
+    """Users of sessions, re-validated by one shared-cache read per request.
+
+    Django loads a session's user on every request (the user row, then the profile for the
+    blocked check: two queries). Both are reused while the permission and account versions are
+    unchanged, so a block, a deactivation, a password change (the session hash no longer
+    matches: logged out) or a deletion reaches every worker at the next request, as for
+    ``principals``. Each request gets its own copy of the user: nothing one request sets on it
+    reaches another.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[object, _SessionUser] = {}
+        self._lock = threading.Lock()
+
+    def get(self, user_id, load: Callable[[], object]):
+        """The user ``load()`` would return (None: unknown or may not sign in)."""
+        ttl = settings.API_AUTH_CACHE_SECONDS
+        if ttl <= 0:
+            return load()
+        with self._lock:
+            entry = self._entries.get(user_id)
+        if (
+            entry is not None
+            and entry.expires > time.monotonic()
+            and current_versions(entry.user.pk, None) == entry.versions
+        ):
+            return copy.copy(entry.user)
+        try:
+            permission = permission_version()
+            versions = check_versions(permission, int(user_id), None)
+        except (TypeError, ValueError):  # a session holding a foreign id: no memory
+            versions = None
+        user = load()
+        if user is not None and versions is not None:
+            entry = _SessionUser(copy.copy(user), versions, time.monotonic() + ttl)
+            with self._lock:
+                if len(self._entries) >= MAX_ENTRIES:
+                    self._entries.clear()
+                self._entries[user_id] = entry
+        return user
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+session_users = SessionUserCache()

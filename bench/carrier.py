@@ -19,6 +19,9 @@ Sections (``--only`` picks some):
   the calldate bound of a two-step page, the listing's count) run on a raw MySQLdb connection
   and fetched. Auth and session statements are not part of the floor. Medians of
   ``VMGUI_BENCH_RUNS`` runs (default 20).
+* ``alone``: the one-row answers with nothing else running (one server, one worker, the
+  trees one after the other, sequential requests): the cost of a request next to its floor
+  without the interleaved run's CPU contention (two servers and the client on the cores).
 * ``strategies``: count (exact, under the 1 s budget) and deep paging (OFFSET vs keyset).
 * ``throughput``: requests/s under a bounded concurrent load on loopback (``--clients``,
   default 4, keep-alive, for ``--seconds`` each) of api.php (1-row answer), the REST list (the
@@ -157,7 +160,8 @@ class Floor:
         return [
             q["sql"]
             for q in queries.captured_queries
-            if q["sql"].lstrip().upper().startswith("SELECT")
+            # SET STATEMENT … FOR SELECT: sql.php's count carrying its own time limit
+            if q["sql"].lstrip().upper().startswith(("SELECT", "SET STATEMENT"))
             and not any(t in q["sql"] for t in self.SKIP)
             and "@@SESSION" not in q["sql"]
         ]
@@ -169,7 +173,8 @@ class Floor:
             cursor.fetchall()
 
 
-def latency(servers: dict[str, Gunicorn], known: dict, runs: int) -> None:
+def _floor_client():
+    """(Floor on a raw MySQLdb connection, an in-process client logged in to sql.php)."""
     import MySQLdb
     from django.conf import settings
     from django.db import connection
@@ -178,12 +183,47 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int) -> None:
     db = connection.settings_dict
     raw = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
                           passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
-    floor = Floor(raw)
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
     client = Client()
     login = client.get("/php/model/sql.php", {"module": "bypass_login", "user": BENCH_USER,
                                                "pass": BENCH_PASSWORD})  # fmt: skip
     assert json.loads(login.content)["success"]
+    return Floor(raw), client
+
+
+# The one-row answers measured alone (section "alone").
+ONE_ROW_SHAPES = ("1 day, exact caller", "30 days, exact caller", "30 days, Call-ID")
+
+
+def alone(roots: dict[str, Path], env: dict, known: dict, runs: int) -> None:
+    """The one-row answers with nothing else running: one gunicorn with ONE worker per tree,
+    the trees one after the other, sequential requests (``runs`` each, medians). *+ms* =
+    request − (HTTP floor of the same server + the answer's SQL run directly)."""
+    floor, client = _floor_client()
+    print(f"{'tree':7} {'face':8} {'shape':24} {'HTTP':>6} {'SQL':>6} {'floor':>6} "
+          f"{'request':>8} {'+ms':>6} {'ratio':>6}")  # fmt: skip
+    for name, root in roots.items():
+        with Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")}, workers=1) as server:
+            cookie = _sql_session(server)
+            http = median_ms(timed(lambda: server.get("/api.php"), runs))
+            for label, api, sql in shapes(known):
+                if label not in ONE_ROW_SHAPES:
+                    continue
+                for face, params, path_of, headers in (
+                    ("api.php", api, _api_path, {}),
+                    ("sql.php", sql, _sql_path, cookie),
+                ):
+                    path = path_of(params)
+                    statements = floor.capture(client, path)
+                    sql_ms = median_ms(timed(lambda st=statements: floor.run(st), runs))
+                    ms = median_ms(timed(lambda p=path, h=headers: server.get(p, h), runs))
+                    base = http + sql_ms
+                    print(f"{name:7} {face:8} {label:24} {http:>6.2f} {sql_ms:>6.2f} {base:>6.2f} "
+                          f"{ms:>8.2f} {ms - base:>6.2f} {ms / base:>5.2f}x", flush=True)  # fmt: skip
+
+
+def latency(servers: dict[str, Gunicorn], known: dict, runs: int) -> None:
+    floor, client = _floor_client()
     cookies = {}
     for name, server in servers.items():
         body = json.loads(server.get("/php/model/sql.php?" + urllib.parse.urlencode(
@@ -255,14 +295,15 @@ def strategies(known: dict, runs: int) -> None:
         )
         print(f"{f'count under 1 s budget, {days} day(s)':52} {str(within):>10} {ms:>9.1f}")
     f = CdrFilter(date_from=start, date_to=start + dt.timedelta(days=30))
-    for offset in (0, 10_000, 100_000, 1_000_000):
+    deep = min(1_000_000, engine.count(f, scope) - 100)  # 1M, or near the end of a smaller table
+    for offset in sorted({0, min(10_000, deep), min(100_000, deep), deep}):
         ms = median_ms(timed(lambda o=offset: engine.fetch_rows(
             f, scope, order=("-calldate",), offset=o, limit=100), 3, warmup=1))  # fmt: skip
         print(f"{f'OFFSET page at row {offset:,} (sql.php start=)':52} {100:>10} {ms:>9.1f}")
-    page = engine.fetch_rows(f, scope, order=("-calldate",), offset=999_999, limit=1)[0]
+    page = engine.fetch_rows(f, scope, order=("-calldate",), offset=deep - 1, limit=1)[0]
     after = (page["calldate"], page["ID"])
     ms = median_ms(timed(lambda: engine.fetch_after(f, scope, after=after, limit=100), runs))
-    print(f"{'keyset page at row 1,000,000 (REST/GUI cursor)':52} {100:>10} {ms:>9.1f}")
+    print(f"{f'keyset page at row {deep:,} (REST/GUI cursor)':52} {100:>10} {ms:>9.1f}")
 
 
 def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: float) -> float:
@@ -422,7 +463,7 @@ def _sql_session(server: Gunicorn) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="an older checkout to measure alongside")
-    parser.add_argument("--only", default="latency,strategies,throughput,memory,pcap")
+    parser.add_argument("--only", default="latency,alone,strategies,throughput,memory,pcap")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--export-days", type=int, default=3)
@@ -478,6 +519,8 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             for server in servers.values():
                 server.__exit__()
+    if "alone" in only:
+        alone(roots, env, known, max(runs, 100))
     if "strategies" in only:
         strategies(known, runs)
     if "memory" in only:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PermissionRefused
@@ -28,6 +28,7 @@ from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
 from cdr.telemetry import label_request
 from vmgui.faults import database_unavailable
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 

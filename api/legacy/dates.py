@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.utils import timezone
@@ -169,10 +170,17 @@ def _in_range(parsed: dt.datetime) -> dt.datetime:
 
 def format_datetime(value: dt.datetime | None) -> str | None:
     """``YYYY-MM-DD HH:MM:SS`` in the sniffer's zone (fractions truncated); None stays None."""
-    if value is None:
-        return None
+    return None if value is None else _format_in(value, sniffer_zone())
+
+
+def format_datetimes(values: Sequence[dt.datetime | None]) -> list[str | None]:
+    """``format_datetime`` of each value (a column of a page: the zone is looked up once)."""
     zone = sniffer_zone()
-    if timezone.is_naive(value):
+    return [None if value is None else _format_in(value, zone) for value in values]
+
+
+def _format_in(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:
+    if value.utcoffset() is None:  # naive (timezone.is_naive)
         value = timezone.make_aware(value, zone)
     local = value.astimezone(zone)
     if local.year >= 1000:

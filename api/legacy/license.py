@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import effective
@@ -34,6 +34,7 @@ from cdr.sensors.manager import ManagerError
 from cdr.sensors.registry import ActiveCalls, list_active_calls
 from cdr.telemetry import label_request
 from vmgui.faults import database_unavailable
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 

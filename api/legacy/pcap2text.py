@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -54,6 +54,7 @@ from cdr.siphistory import msc
 from cdr.siphistory.extract import CallFlow, DtmfEvent, RtpStream, SipMessage, call_flow
 from cdr.siphistory.textdump import clock, text_dump
 from vmgui.faults import database_unavailable
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 

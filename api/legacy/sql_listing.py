@@ -13,47 +13,58 @@ a next page) and the client asks ``task=TOTAL`` for the exact count. When it hap
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import StreamingHttpResponse
 
 from accounts.services import ApiPrincipal
 from api.legacy.params import ParamError, bool_value, is_blank, json_text
 from api.legacy.sql_filters import Page, listing_filter, order_of, page_of
-from api.legacy.tasks_cdr import voip_call_row
+from api.legacy.tasks_cdr import VOIP_CALL
 from cdr.query import engine as query
+from cdr.query.columns import Out, scaled_by, shape
 from cdr.query.engine import CdrFilter
-from cdr.query.rows import scaled
+from vmgui.legacyjson import dumps
 
 logger = logging.getLogger("api.legacy.sql_php")
 
 # Pages up to this many rows are built in memory; larger ones (and limit=-1) are streamed.
 STREAM_ABOVE = 1000
+# Rows shaped and written at a time by a streamed listing.
+BATCH = 200
 
 STREAM_FAILED = "the listing was cut short by a server error (the server log has the details)"
 
 
-def listing_row(row: dict[str, Any]) -> dict[str, Any]:
-    """One engine row in sql.php's LISTING shape (the GUI's column names, JSON numbers)."""
-    shared = voip_call_row(row)  # the same values and display conversions as api.php
-    # api.php's names for two of them; sql.php clients read ID / cdr_ID / fbasename.
-    shared.pop("cdrId", None)
-    shared.pop("callId", None)
-    out = {"ID": row.get("ID"), "cdr_ID": row.get("ID"), **shared}
-    out["fbasename"] = row.get("fbasename")
-    for side in ("a", "b"):
-        out[f"{side}_rtcp_maxjitter"] = row.get(f"{side}_rtcp_maxjitter")
-        out[f"{side}_rtcp_avgjitter"] = scaled(row.get(f"{side}_rtcp_avgjitter_mult10"), 10)
-        out[f"{side}_rtcp_maxfr"] = row.get(f"{side}_rtcp_maxfr")
-        out[f"{side}_rtcp_avgfr"] = scaled(row.get(f"{side}_rtcp_avgfr_mult10"), 10)
-    return out
+# sql.php's LISTING row: the GUI's column names (ID / cdr_ID / fbasename instead of api.php's
+# cdrId / callId), otherwise the same values and display conversions as api.php, then RTCP.
+LISTING: tuple[Out, ...] = (
+    Out("ID", "ID"),
+    Out("cdr_ID", "ID"),
+    *(o for o in VOIP_CALL if o.key not in ("cdrId", "ID", "callId")),
+    Out("fbasename", "fbasename"),
+    *(
+        o
+        for side in ("a", "b")
+        for o in (
+            Out(f"{side}_rtcp_maxjitter", f"{side}_rtcp_maxjitter"),
+            Out(f"{side}_rtcp_avgjitter", f"{side}_rtcp_avgjitter_mult10", scaled_by(10)),
+            Out(f"{side}_rtcp_maxfr", f"{side}_rtcp_maxfr"),
+            Out(f"{side}_rtcp_avgfr", f"{side}_rtcp_avgfr_mult10", scaled_by(10)),
+        )
+    ),
+)
+
+
+def listing_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Engine rows in sql.php's LISTING shape (``LISTING``)."""
+    return shape(rows, LISTING)
 
 
 def _flag(fields: dict[str, Any], name: str) -> bool | None:
@@ -104,7 +115,7 @@ def listing(
         rows = rows[: page.limit]
         if total is None:
             total = _provisional(page, len(rows), more)
-        return {**head, "total": total, "results": [listing_row(r) for r in rows]}
+        return {**head, "total": total, "results": listing_rows(rows)}
     return _streamed(f, principal, page, order, head, total=total, provisional=total is None)
 
 
@@ -141,7 +152,7 @@ def _write(
     rows: Iterable[dict],
     limit: int | None,
     final_total: Callable[[int, bool], int] | None,
-) -> Iterator[str]:
+) -> Iterator[bytes]:
     """``head`` + ``"results": [...]`` written incrementally, in chunks of about 64 KiB.
 
     ``final_total(shown, more)``, when given, adds ``"total"`` after the rows. A failure
@@ -149,34 +160,39 @@ def _write(
     ``"success": false`` and an ``error`` after the rows (JSON readers keep the last value
     of a repeated key), and the failure is logged.
     """
-    encoder = DjangoJSONEncoder(separators=(",", ":"))
-    buffer = [encoder.encode(head)[:-1] + ',"results":[']
+    buffer = [dumps(head)[:-1] + b',"results":[']
     size, shown, more = 0, 0, False
+    source = iter(rows)
     try:
-        for row in rows:
-            if limit is not None and shown >= limit:
+        # Rows are shaped and written a batch at a time (one comprehension per column, one
+        # JSON call per batch); a batch is BATCH rows, so memory stays bounded.
+        while batch := list(islice(source, BATCH)):
+            if limit is not None and shown + len(batch) > limit:
+                batch = batch[: limit - shown]
                 more = True
-                break
-            text = ("," if shown else "") + encoder.encode(listing_row(row))
-            buffer.append(text)
-            size += len(text)
-            shown += 1
+            if batch:
+                text = dumps(listing_rows(batch))[1:-1]  # the rows without the list's brackets
+                buffer.append(b"," + text if shown else text)
+                size += len(text)
+                shown += len(batch)
             if size >= 65536:
-                yield "".join(buffer)
+                yield b"".join(buffer)
                 buffer, size = [], 0
+            if more:
+                break
         close = getattr(rows, "close", None)
         if close is not None:
             # Rows left unread (the page's look-ahead row) are discarded now: the engine may
             # stream them from a server-side cursor that holds the connection until closed.
             close()
-        tail = "]"
+        tail = b"]"
         if final_total is not None:
-            tail += f',"total":{int(final_total(shown, more))}'
-        yield "".join(buffer) + tail + "}"
+            tail += b',"total":%d' % int(final_total(shown, more))
+        yield b"".join(buffer) + tail + b"}"
     except Exception:
         logger.exception("sql.php listing failed while streaming")
         error = {"type": "internal", "descr": STREAM_FAILED}
-        yield "".join(buffer) + '],"success":false,"error":' + json.dumps(error) + "}"
+        yield b"".join(buffer) + b'],"success":false,"error":' + dumps(error) + b"}"
 
 
 def total(fields: dict[str, Any], principal: ApiPrincipal) -> dict[str, Any]:

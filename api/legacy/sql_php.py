@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.permissions import PermissionRefused, require_flag
@@ -31,6 +31,7 @@ from cdr.query.engine import QueryError
 from cdr.query.ipfilter import IPFilterError
 from cdr.telemetry import label_request
 from vmgui.faults import database_unavailable
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger("api.legacy.sql_php")
 

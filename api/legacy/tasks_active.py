@@ -20,7 +20,7 @@ import re
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -37,6 +37,7 @@ from cdr.sensors.manager import (
     check_call_ref,
 )
 from cdr.sensors.registry import SensorCall, SensorInfo, UnknownSensor
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from accounts.permissions import require_flag
 from accounts.services import ApiPrincipal
-from api.legacy.dates import format_datetime, parse_datetime_param
+from api.legacy.dates import format_datetime, format_datetimes, parse_datetime_param
 from api.legacy.params import (
     ParamError,
     bool_value,
@@ -27,8 +27,9 @@ from api.legacy.params import (
     text_value,
 )
 from cdr.query import engine as query
+from cdr.query.columns import Out, codec_names, numbers, packets, scaled_by, shape
 from cdr.query.engine import CdrFilter
-from cdr.query.rows import codec_name, number, received_packets, scaled
+from cdr.query.rows import number
 
 LIST_CDR_IDS_DEFAULT_SIZE = 100
 
@@ -132,63 +133,52 @@ def voip_calls_filter(params: dict[str, Any], *, require_start: bool = True) -> 
     return f
 
 
-# (output key, engine row key) of the values copied as they are, in the answer's key order.
-_HEAD = (("cdrId", "ID"), ("ID", "ID"))
-_COPIED = (
-    "caller", "callername", "caller_domain", "called", "called_domain", ("callId", "fbasename"),
-    "sipcallerip", "sipcallerport", "sipcalledip", "sipcalledport", "id_sensor", "sensorname",
-    "vlan", "lastSIPresponseNum", "lastSIPresponse", "reason_sip_cause", "reason_q850_cause",
-    "whohanged", "bye", "a_ua", "b_ua",
+def _side(side: str) -> list[Out]:
+    """One direction's quality values ("a": sent by the caller), in answer order."""
+    x = side
+    return [
+        Out(f"{x}_payload", f"{x}_payload"),
+        Out(f"{x}_codec", f"{x}_payload", codec_names),
+        Out(f"{x}_received", f"{x}_received", packets),
+        Out(f"{x}_lost", f"{x}_lost"),
+        Out(f"{x}_packet_loss_perc", f"{x}_packet_loss_perc_mult1000", scaled_by(1000)),
+        Out(f"{x}_avgjitter", f"{x}_avgjitter_mult10", scaled_by(10)),
+        Out(f"{x}_maxjitter", f"{x}_maxjitter"),
+        *(Out(f"{x}_mos_{m}", f"{x}_mos_{m}_mult10", scaled_by(10)) for m in ("f1", "f2", "adapt")),
+        Out(f"{x}_mos_min", f"{x}_mos_min_mult10", scaled_by(10)),
+    ]
+
+
+# api.php's getVoipCalls row, key by key in answer order (the documented shape,
+# docs/legacy-api.md): JSON numbers, fixed dates, codec names, quality values unscaled.
+VOIP_CALL: tuple[Out, ...] = (
+    Out("cdrId", "ID"),
+    Out("ID", "ID"),
+    Out("calldate", "calldate", format_datetimes),
+    Out("callend", "callend", format_datetimes),
+    *(Out(key, key, numbers)
+      for key in ("duration", "connect_duration", "progress_time", "first_rtp_time")),
+    *(Out(key, key) for key in ("caller", "callername", "caller_domain", "called", "called_domain")),
+    Out("callId", "fbasename"),
+    *(Out(key, key) for key in (
+        "sipcallerip", "sipcallerport", "sipcalledip", "sipcalledport", "id_sensor",
+        "sensorname", "vlan", "lastSIPresponseNum", "lastSIPresponse", "reason_sip_cause",
+        "reason_q850_cause", "whohanged", "bye", "a_ua", "b_ua")),
+    *_side("a"),
+    *_side("b"),
+    Out("mos_min", "mos_min_mult10", scaled_by(10)),
+    Out("jitter", "jitter_mult10", scaled_by(10)),
+    Out("packet_loss_perc", "packet_loss_perc_mult1000", scaled_by(1000)),
 )  # fmt: skip
-_COPIED_KEYS = tuple((k, k) if isinstance(k, str) else k for k in _COPIED)
-_NUMBERS = ("duration", "connect_duration", "progress_time", "first_rtp_time")
-_MOS = ("f1", "f2", "adapt")
-# Per side: (output key, engine key, divisor) of the scaled quality values, in answer order.
-_SIDES = tuple(
-    (
-        f"{side}_payload", f"{side}_codec", f"{side}_received", f"{side}_lost",
-        (f"{side}_packet_loss_perc", f"{side}_packet_loss_perc_mult1000", 1000),
-        (f"{side}_avgjitter", f"{side}_avgjitter_mult10", 10),
-        f"{side}_maxjitter",
-        tuple((f"{side}_mos_{m}", f"{side}_mos_{m}_mult10", 10) for m in _MOS)
-        + ((f"{side}_mos_min", f"{side}_mos_min_mult10", 10),),
-    )
-    for side in ("a", "b")
-)  # fmt: skip
 
 
-def voip_call_row(row: dict[str, Any], headers: Sequence[str] = ()) -> dict[str, Any]:
-    """One engine row (cdr.query.rows) in api.php's getVoipCalls shape: JSON numbers, fixed dates.
-
-    Written for speed (one call per listed row, up to VMGUI_API_MAX_ROWS per answer): the keys
-    and their order are fixed by the tables above, which are the answer's documented shape.
-    """
-    get = row.get
-    out: dict[str, Any] = {"cdrId": get("ID"), "ID": get("ID")}
-    out["calldate"] = format_datetime(get("calldate"))
-    out["callend"] = format_datetime(get("callend"))
-    for key in _NUMBERS:
-        out[key] = number(get(key))
-    for key, source in _COPIED_KEYS:
-        out[key] = get(source)
-    for payload_key, codec_key, received, lost, loss, avgjitter, maxjitter, mos in _SIDES:
-        payload = get(payload_key)
-        out[payload_key] = payload
-        out[codec_key] = codec_name(payload)
-        out[received] = received_packets(get(received))
-        out[lost] = get(lost)
-        out[loss[0]] = scaled(get(loss[1]), loss[2])
-        out[avgjitter[0]] = scaled(get(avgjitter[1]), avgjitter[2])
-        out[maxjitter] = get(maxjitter)
-        for key, source, divisor in mos:
-            out[key] = scaled(get(source), divisor)
-    out["mos_min"] = scaled(get("mos_min_mult10"), 10)
-    out["jitter"] = scaled(get("jitter_mult10"), 10)
-    out["packet_loss_perc"] = scaled(get("packet_loss_perc_mult1000"), 1000)
-    custom = get("custom_headers") or {}
-    for name in headers:
-        out[name] = custom.get(name)
-    return out
+def voip_call_rows(rows: Sequence[dict[str, Any]], headers: Sequence[str] = ()) -> list[dict]:
+    """Engine rows (cdr.query.rows) in api.php's getVoipCalls shape (``VOIP_CALL``), then
+    each requested custom header by its name."""
+    tail = [
+        (name, [(row.get("custom_headers") or {}).get(name) for row in rows]) for name in headers
+    ]
+    return shape(rows, VOIP_CALL, tail)
 
 
 def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict[str, Any]:
@@ -207,7 +197,7 @@ def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> di
     rows = query.fetch_rows(
         f, principal.scope, order=("calldate",), limit=limit + 1, custom_headers=headers
     )
-    payload: dict[str, Any] = {"cdr": [voip_call_row(row, headers) for row in rows[:limit]]}
+    payload: dict[str, Any] = {"cdr": voip_call_rows(rows[:limit], headers)}
     if len(rows) > limit:
         payload["limited"] = True
     return payload

@@ -17,7 +17,6 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
-    JsonResponse,
 )
 from django.views.decorators.csrf import csrf_exempt
 
@@ -43,6 +42,7 @@ from cdr.query.errors import QueryError
 from cdr.query.ipfilter import IPFilterError
 from cdr.query.scope import CdrScope
 from vmgui.faults import database_unavailable
+from vmgui.legacyjson import JsonResponse
 from vmgui.responses import file_response, prefetched, stream_download
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.permissions import effective, require_flag
@@ -29,6 +29,7 @@ from api.legacy.params import ParamError, bool_value, is_blank, text_value
 from cdr.reports import chart
 from cdr.reports.service import check_period, find_report, run, visible_reports
 from cdr.reports.spec import MAX_NAME_LENGTH, ReportError
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,6 @@ def report_summary(
                 "time_zone": settings.TIME_ZONE,
                 **data,
             },
-            json_dumps_params={"ensure_ascii": False},
         )
     png = chart.report_png(report.description, period, data)
     response = HttpResponse(png, content_type="image/png")

@@ -17,7 +17,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.services import ApiPrincipal
@@ -32,6 +32,7 @@ from api.legacy.params import (
 from sharing import service
 from sharing.models import Share
 from sharing.service import ShareRefused
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Final
 
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from accounts.services import AuthRefused, ensure_not_blocked
@@ -30,6 +30,7 @@ from sharing import service
 from sharing.models import Share
 from sharing.service import ShareRefused
 from vmgui.faults import database_unavailable
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger(__name__)
 

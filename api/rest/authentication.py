@@ -9,6 +9,7 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
+from accounts import principals
 from accounts.audit import client_ip
 from accounts.services import AuthRefused, ensure_not_blocked
 from api.rest import tokens
@@ -25,13 +26,21 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Authorization: expected 'Bearer <token>'")
+        text, ip = parts[1].decode("ascii", "replace"), client_ip(request)
+        token = tokens.remembered(text, ip)
+        if token is not None:
+            return token.user, token
         try:
-            token = tokens.verify(parts[1].decode("ascii", "replace"), client_ip(request))
+            # Read before the token row (accounts.principals.check_versions): a change
+            # committed meanwhile makes the remembered outcome look stale, never current.
+            permission = principals.permission_version()
+            token = tokens.verify(text, ip)
             ensure_not_blocked(token.user)
         except tokens.TokenRefused as exc:
             raise exceptions.AuthenticationFailed(exc.reason) from None
         except AuthRefused as exc:
             raise exceptions.AuthenticationFailed(exc.reason) from None
+        tokens.remember(text, ip, token, principals.check_versions(permission, token.user_id, ip))
         return token.user, token
 
     def authenticate_header(self, request) -> str:

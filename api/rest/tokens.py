@@ -14,13 +14,17 @@ import hmac
 import ipaddress
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import principals
 from accounts.restrictions import parse_networks
 from api.rest.models import ApiToken
 
@@ -119,10 +123,79 @@ def verify(text: str, ip: str | None) -> ApiToken:
         raise TokenRefused("this API token has expired")
     if not _ip_allowed(token, ip):
         raise TokenRefused("this API token is not allowed from this address")
+    _stamp(token, ip, now)
+    return token
+
+
+def _stamp(token: ApiToken, ip: str | None, now: dt.datetime) -> None:
+    """Record when (and from where) the token was last used, at most once a minute."""
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now, last_used_ip=ip)
         token.last_used_at, token.last_used_ip = now, ip
+
+
+# --- tokens verified earlier (per process, re-validated through the shared cache) ------------
+
+
+class _Verified(NamedTuple):
+    token: ApiToken  # with its user, whose rights are kept on it (accounts.permissions)
+    ip: str | None
+    versions: tuple
+    expires: float
+
+
+_verified: dict[str, _Verified] = {}
+_verified_lock = threading.Lock()
+
+
+def _memory_key(text: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def remembered(text: str, ip: str | None) -> ApiToken | None:
+    """The token ``text`` verified earlier from ``ip`` (its owner not blocked), when nothing
+    changed since: one shared-cache read instead of the token and profile queries.
+
+    The versions are those of ``accounts.principals``: any save or delete of a user, profile,
+    group or token (and ``revoke``, which calls ``permissions_changed``) changes them, so a
+    revoked token, a blocked owner or a changed right is refused or applied at the next
+    request on every worker. Expiry is checked against the clock every time.
+    """
+    if settings.API_AUTH_CACHE_SECONDS <= 0:
+        return None
+    key = _memory_key(text)
+    with _verified_lock:
+        entry = _verified.get(key)
+    if entry is None or entry.ip != ip or entry.expires <= time.monotonic():
+        return None
+    token = entry.token
+    now = timezone.now()
+    if (
+        principals.current_versions(token.user_id, ip) != entry.versions
+        or token.expires_at is not None
+        and token.expires_at <= now
+    ):
+        with _verified_lock:
+            _verified.pop(key, None)
+        return None
+    _stamp(token, ip, now)
     return token
+
+
+def remember(text: str, ip: str | None, token: ApiToken, versions: tuple | None) -> None:
+    """Keep ``token`` (checked in full under ``versions``) for VMGUI_API_AUTH_CACHE_SECONDS."""
+    ttl = settings.API_AUTH_CACHE_SECONDS
+    if ttl <= 0 or versions is None:
+        return
+    with _verified_lock:
+        if len(_verified) >= principals.MAX_ENTRIES:
+            _verified.clear()
+        _verified[_memory_key(text)] = _Verified(token, ip, versions, time.monotonic() + ttl)
+
+
+def forget_all() -> None:
+    with _verified_lock:
+        _verified.clear()
 
 
 def revoke(token: ApiToken) -> bool:
@@ -130,4 +203,5 @@ def revoke(token: ApiToken) -> bool:
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    principals.permissions_changed()  # an update() sends no signal: remembered tokens go now
     return bool(updated)

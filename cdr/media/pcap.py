@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 LINKTYPE_ETHERNET: Final = 1
-BLOCK_SIZE: Final = 1 << 20
+BLOCK_SIZE: Final = 1 << 18
 # A record longer than this is corruption, not a packet (libpcap's own maximum snaplen).
 MAX_CAPLEN: Final = 262144
 _MAGIC_US: Final = 0xA1B2C3D4

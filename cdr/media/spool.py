@@ -65,7 +65,7 @@ __all__ = [
     "tar_member_name",
 ]
 
-READ_SIZE: Final = 1 << 20  # bytes read from disk at a time (bounded memory)
+READ_SIZE: Final = 1 << 18  # bytes read from disk at a time (bounded memory)
 TAR_BLOCK: Final = 512
 
 KIND_SIP: Final = "SIP"

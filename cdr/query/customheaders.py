@@ -8,6 +8,7 @@ have a fixed column and no row; they are found by introspection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdr import schema
@@ -38,6 +39,14 @@ def _fixed_columns() -> dict[str, str]:
 def resolve_custom_header(name: str) -> CustomHeader | None:
     """Find the storage of a header by its SIP header name (or its GUI name), case-insensitive."""
     return _resolve(name, _defined_headers(), _fixed_columns())
+
+
+def resolve_custom_headers(names: Sequence[str]) -> list[CustomHeader | None]:
+    """``resolve_custom_header`` of each name, the definitions read once for all of them."""
+    if not names:
+        return []
+    rows, fixed = _defined_headers(), _fixed_columns()
+    return [_resolve(name, rows, fixed) for name in names]
 
 
 def _resolve(name: str, rows: list[CdrCustomHeader], fixed: dict[str, str]) -> CustomHeader | None:

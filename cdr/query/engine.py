@@ -24,13 +24,18 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import OperationalError, connection, connections, router
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 
 from cdr import schema
 from cdr.models import CDR_NEXT_MODELS, Cdr, CdrCustomHeader, CdrNext, CdrSipResponse, Sensor
-from cdr.query.customheaders import CustomHeader, dynamic_header, resolve_custom_header
+from cdr.query.customheaders import (
+    CustomHeader,
+    dynamic_header,
+    resolve_custom_headers,
+)
 from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
 from cdr.query.patterns import Pattern, patterns_q
@@ -301,7 +306,31 @@ def count_within(f: CdrFilter, scope: CdrScope, budget_ms: int) -> int | None:
     For listings whose total may be deferred: a COUNT(*) over weeks of a large table costs
     far more than the page (docs/benchmarks.md). See ``_within_budget``.
     """
-    return _within_budget(lambda: count(f, scope), budget_ms)
+    connection = connections[router.db_for_read(Cdr)]
+    if budget_ms <= 0 or connection.vendor != "mysql":
+        return count(f, scope)
+    qs = cdr_queryset(f, scope).order_by()
+    try:
+        inner, params = qs.values("ID").query.get_compiler(using=qs.db).as_sql()
+    except EmptyResultSet:
+        return 0
+    # One statement carrying its own time limit (MariaDB's SET STATEMENT … FOR, MySQL's
+    # optimizer hint) instead of reading, setting and restoring the session's: three round
+    # trips fewer on every sql.php listing. The derived table is merged (the same plan as
+    # ``count``).
+    sql = f"SELECT COUNT(*) FROM ({inner}) c"  # noqa: S608 - the ORM's SQL, values are params
+    if connection.mysql_is_mariadb:
+        sql = f"SET STATEMENT max_statement_time={budget_ms / 1000:.3f} FOR {sql}"
+    else:
+        sql = f"SELECT /*+ MAX_EXECUTION_TIME({int(budget_ms)}) */ {sql[len('SELECT ') :]}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    except OperationalError as exc:
+        if exc.args and exc.args[0] in _TIMEOUT_ERRORS:
+            return None
+        raise
 
 
 def _within_budget(run: Callable[[], _T], budget_ms: int) -> _T | None:
@@ -473,7 +502,7 @@ def _page(
     qs = cdr_queryset(f, scope)
     if limit is not None and not selective(f):
         qs = _bounded_page(qs, order, offset, limit)
-    qs = _ordered(qs, order).values(*row_columns())
+    qs = _ordered(qs, order)
     if limit is not None:
         return qs[offset : offset + limit]
     return qs[offset:] if offset else qs
@@ -490,8 +519,8 @@ def fetch_rows(
 ) -> list[dict]:
     """One page of CDRs as plain dicts (see cdr.query.rows for the keys), enriched in batches."""
     qs = _page(f, scope, order, offset, limit)
-    headers = [_header_or_error(name, scope) for name in custom_headers]
-    return fetch_joined(qs, headers)
+    headers = _headers_or_error(list(custom_headers), scope)
+    return fetch_joined(qs, row_columns(), headers)
 
 
 def iter_rows(
@@ -509,8 +538,8 @@ def iter_rows(
     For listings too large to hold in memory (sql.php's ``limit=-1``). The query is built and
     checked at the call (bad headers, missing columns raise here), not at the first row.
     """
-    headers = [_header_or_error(name, scope) for name in custom_headers]
-    return stream_joined(_page(f, scope, order, offset, limit), headers, chunk)
+    headers = _headers_or_error(list(custom_headers), scope)
+    return stream_joined(_page(f, scope, order, offset, limit), row_columns(), headers, chunk)
 
 
 # sql.php addresses a dynamic header by position: ``custom_header_<table>_<column>`` (the same
@@ -531,19 +560,32 @@ def _positional_header(name: str, table: int, column: int) -> tuple[CustomHeader
 
 def _header_or_error(name: str, scope: CdrScope) -> CustomHeader:
     """A visible header by SIP/GUI name or by position ``custom_header_<t>_<c>``; else QueryError."""
-    match = _POSITIONAL_HEADER.match(name.strip().lower())
-    if match:
-        header, names = _positional_header(name, int(match.group(1)), int(match.group(2)))
-    else:
-        header, names = None, [name]
-    if not any(header_visible(scope, n) for n in names):
-        # Same answer as for a header that does not exist: no hint about what is hidden.
-        raise QueryError(f"unknown custom header {name!r}")
-    if not match:
-        header = resolve_custom_header(name)
-    if header is None:
-        raise QueryError(f"unknown custom header {name!r}")
-    return header
+    return _headers_or_error([name], scope)[0]
+
+
+def _headers_or_error(names: Sequence[str], scope: CdrScope) -> list[CustomHeader]:
+    """``_header_or_error`` of each name (the header definitions are read once)."""
+    found: list[CustomHeader | None] = []
+    by_name: list[int] = []  # positions of the names resolved by SIP/GUI name
+    for name in names:
+        match = _POSITIONAL_HEADER.match(name.strip().lower())
+        if match:
+            header, visible = _positional_header(name, int(match.group(1)), int(match.group(2)))
+        else:
+            header, visible = None, [name]
+            by_name.append(len(found))
+        if not any(header_visible(scope, n) for n in visible):
+            # Same answer as for a header that does not exist: no hint about what is hidden.
+            raise QueryError(f"unknown custom header {name!r}")
+        found.append(header)
+    for index, header in zip(
+        by_name, resolve_custom_headers([names[i] for i in by_name]), strict=True
+    ):
+        found[index] = header
+    for name, header in zip(names, found, strict=True):
+        if header is None:
+            raise QueryError(f"unknown custom header {name!r}")
+    return found  # type: ignore[return-value]
 
 
 # --- ordering (sql.php's ``sort``, later the REST API and GUI) -------------------------------
@@ -744,7 +786,7 @@ def fetch_after(
     order (the REST API's cursor). Stable under inserts and as cheap at page 10,000 as at
     page 1: the position is a calldate bound on the index, never an OFFSET.
     """
-    headers = [_header_or_error(name, scope) for name in custom_headers]
+    headers = _headers_or_error(list(custom_headers), scope)
     qs = cdr_queryset(f, scope)
     if after is not None:
         calldate, last_id = after
@@ -759,4 +801,4 @@ def fetch_after(
     order = ("-calldate",) if descending else ("calldate",)
     if not selective(f):
         qs = _bounded_page(qs, order, 0, limit)
-    return fetch_joined(_ordered(qs, order).values(*row_columns())[:limit], headers)
+    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from cdr.models import CdrSipResponse, Sensor
@@ -64,7 +64,7 @@ def test_a_page_is_one_query_with_the_same_rows_as_the_batched_look_ups():
         rows = fetch_rows(DAY, SCOPE, order=("-calldate",), limit=10)
     assert len(queries.captured_queries) == 2  # the page's calldate bound, then the page
     expected = enrich(
-        list(engine._page(DAY, SCOPE, ("-calldate",), 0, 10)), []
+        list(engine._page(DAY, SCOPE, ("-calldate",), 0, 10).values(*engine.row_columns())), []
     )  # the batched look-ups
     assert rows == expected
     assert [r["ID"] for r in rows] == ids[::-1]
@@ -142,3 +142,41 @@ def test_a_stream_started_in_a_fresh_process_reads_every_row():
     rows = list(iter_rows(DAY, SCOPE, order=("calldate",), chunk=2))
     assert [r["callername"] for r in rows] == [f"Zákazník {n} 日本" for n in range(5)]
     assert engine.count(DAY, SCOPE) == 5
+
+
+@pytest.mark.django_db
+def test_the_page_is_found_on_its_keys_and_its_columns_read_by_primary_key():
+    """Deferred join: the derived table sorts and limits only (ID, calldate), so MariaDB can
+    answer it from an index; ``cdr``'s columns are read for the page's rows alone."""
+    ids = _calls()
+    with CaptureQueriesContext(connection) as queries:
+        rows = fetch_rows(DAY, SCOPE, order=("-calldate",), offset=1, limit=2)
+    assert [r["ID"] for r in rows] == ids[::-1][1:3]
+    sql = queries.captured_queries[-1]["sql"]
+    qn = connection.ops.quote_name
+    inner = sql[sql.index("FROM (") + len("FROM (") : sql.index(") p ")]
+    selected = inner[len("SELECT ") : inner.index(f" FROM {qn('cdr')}")]
+    columns = [item.split(" AS ")[0] for item in selected.split(", ")]
+    assert columns == [f"{qn('cdr')}.{qn('ID')}", f"{qn('cdr')}.{qn('calldate')}"]
+    assert f"JOIN {qn('cdr')} ON {qn('cdr')}.{qn('ID')} = p.{qn('ID')}" in sql
+
+
+@pytest.mark.django_db
+def test_a_page_sorted_by_another_column_keeps_its_order():
+    for n, duration in enumerate((30, 5, 120, 60)):
+        make_call(f"2026-11-27 0{n}:00:00", caller=f"55{n}", duration=duration)
+    rows = fetch_rows(DAY, SCOPE, order=("-duration",), limit=3)
+    assert [r["duration"] for r in rows] == [120, 60, 30]
+
+
+@pytest.mark.django_db
+def test_the_row_columns_are_compiled_once_per_connection():
+    from cdr.query import rows as rowsmod
+
+    _calls()
+    fetch_rows(DAY, SCOPE, limit=1)
+    wrapper = connections["default"]  # ``connection`` is a proxy to it
+    (plan,) = rowsmod._PLANS[wrapper].values()
+    fetch_rows(DAY, SCOPE, limit=2)
+    (again,) = rowsmod._PLANS[wrapper].values()
+    assert again is plan  # reused, not rebuilt

@@ -4,6 +4,8 @@ budget, and offset/limit for streamed rows."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -216,17 +218,33 @@ def test_count_within_a_generous_budget_is_the_exact_count():
 @pytest.mark.mysql
 @pytest.mark.django_db
 def test_count_within_gives_up_when_the_server_needs_longer(monkeypatch):
-    def slow_count(f, scope):
-        # A COUNT(*) that takes seconds: 10^8 rows of MariaDB's sequence engine.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM seq_1_to_100000000 WHERE seq % 7 = 3")
-            return cursor.fetchone()[0]
+    make_call()
+    filtered = query.cdr_queryset
 
-    monkeypatch.setattr(query, "count", slow_count)
+    def slow(f, scope):
+        # A condition that takes seconds: a COUNT(*) of 10^8 rows of MariaDB's sequence engine.
+        return filtered(f, scope).extra(
+            where=["(SELECT COUNT(*) FROM seq_1_to_100000000 WHERE seq MOD 7 = 3) > 0"]
+        )
+
+    monkeypatch.setattr(query, "cdr_queryset", slow)
+    started = time.monotonic()
     assert count_within(CdrFilter(), ALL, 50) is None
-    with connection.cursor() as cursor:  # the session's own limit is restored
+    assert time.monotonic() - started < 5  # aborted by the server, not waited for
+    with connection.cursor() as cursor:  # the limit was the statement's: the session has none
         cursor.execute("SELECT @@SESSION.max_statement_time")
         assert float(cursor.fetchone()[0]) == 0
+    assert count_within(CdrFilter(), ALL, 0) == 1  # no budget: the exact count
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db
+def test_count_within_is_one_statement_with_its_own_limit():
+    make_call()
+    with CaptureQueriesContext(connection) as queries:
+        assert count_within(CdrFilter(), ALL, 1000) == 1
+    (statement,) = [q["sql"] for q in queries.captured_queries]
+    assert statement.startswith("SET STATEMENT max_statement_time=1.000 FOR SELECT COUNT(*)")
 
 
 # --- iter_rows paging -----------------------------------------------------------------------

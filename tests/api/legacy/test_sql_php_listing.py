@@ -335,12 +335,42 @@ def test_pages_larger_than_the_stream_threshold_are_streamed(client, calls, monk
     assert body["deferTotal"] is True and body["total"] == 5
 
 
+@pytest.mark.parametrize("batch", [1, 2, 4, 200])
+@pytest.mark.django_db
+def test_a_streamed_listing_has_the_same_rows_whatever_its_batch_size(
+    client, calls, monkeypatch, batch
+):
+    """Streamed rows are shaped and written a batch at a time: a batch boundary anywhere
+    (inside the page, at its end, at the look-ahead row) changes nothing."""
+    paged = send({**LISTING, **FROM, "sort": ASC, "limit": 100}, client=client)
+    monkeypatch.setattr(sql_listing, "BATCH", batch)
+    monkeypatch.setattr(sql_listing, "STREAM_ABOVE", 1)
+    everything = json.loads(
+        b"".join(
+            client.get(
+                "/php/model/sql.php", {**LISTING, **FROM, "sort": ASC, "limit": -1}
+            ).streaming_content
+        )
+    )
+    assert everything["results"] == paged["results"] and everything["total"] == 6
+    for start, limit in ((0, 2), (1, 3), (2, 4), (0, 6)):
+        response = client.get(
+            "/php/model/sql.php",
+            {**LISTING, **FROM, "sort": ASC, "start": start, "limit": limit, "deferTotal": 1},
+        )
+        assert response.streaming
+        body = json.loads(b"".join(response.streaming_content))
+        assert body["results"] == paged["results"][start : start + limit]
+        more = start + limit < 6
+        assert body["total"] == start + limit + (1 if more else 0)
+
+
 @pytest.mark.django_db
 def test_a_failure_while_streaming_closes_the_json_with_an_error(client, calls, monkeypatch):
-    def broken(row):
+    def broken(rows):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(sql_listing, "listing_row", broken)
+    monkeypatch.setattr(sql_listing, "listing_rows", broken)
     response = client.get("/php/model/sql.php", {**LISTING, **FROM, "limit": -1})
     text = b"".join(response.streaming_content)
     body = json.loads(text)

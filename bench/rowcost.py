@@ -1,0 +1,116 @@
+"""Per-row cost of a big getVoipCalls answer, stage by stage, in-process (issue 19).
+
+Usage::
+
+    VMGUI_BENCH_MYSQL_URL=mysql://vmgui:vmgui@127.0.0.1:33306/vmgui_bench_carrier \\
+    .venv/bin/python -m bench.rowcost
+    # the same stages of another checkout (its own code, this script):
+    PYTHONPATH=/path/to/old/checkout .venv/bin/python bench/rowcost.py
+
+On the ``bench.carrier_data`` table (generate it with ``python -m bench.carrier``): the page
+of one hour of calls (API_MAX_ROWS=10000 would cap it). Stages, each the best of
+``VMGUI_BENCH_RUNS`` (default 7) runs, in µs per row:
+
+* *SQL*: the page's joined statement run through the driver and fetched (tuples, the
+  driver's own conversions): the floor of a row;
+* *engine*: ``fetch_rows`` minus *SQL* (ORM conversions, display text, look-up keys);
+* *shape*: engine rows → api.php's row dicts;
+* *JSON*: the answer's bytes.
+
+Works on trees from before issue 19's row work too (per-row ``voip_call_row``, the standard
+library's JSON), so a before/after pair is two runs of this script.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a file with another checkout on PYTHONPATH
+    sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import bench_url, setup_django
+
+
+def _best(fn, runs: int) -> tuple[float, object]:
+    fn()
+    best, result = float("inf"), None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def main() -> None:
+    os.environ.setdefault("VMGUI_LOG_LEVEL", "WARNING")
+    runs = int(os.environ.get("VMGUI_BENCH_RUNS", "7"))
+    setup_django(bench_url())
+    from django.db import connection, connections
+    from django.utils import timezone
+
+    from api.legacy import tasks_cdr
+    from cdr.query import engine
+    from cdr.query.engine import CdrFilter
+    from cdr.query.scope import CdrScope
+
+    try:
+        from vmgui.legacyjson import dumps
+    except ImportError:  # before issue 19: JsonResponse's encoder
+        import json
+
+        from django.core.serializers.json import DjangoJSONEncoder
+
+        def dumps(value):
+            return json.dumps(value, cls=DjangoJSONEncoder).encode()
+
+    if hasattr(tasks_cdr, "voip_call_rows"):
+        shape = tasks_cdr.voip_call_rows
+    else:
+
+        def shape(rows, headers):
+            return [tasks_cdr.voip_call_row(row, headers) for row in rows]
+
+    zone = timezone.get_current_timezone()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT calldate FROM cdr ORDER BY ID LIMIT 1 OFFSET %s",
+                       [int(os.environ.get("VMGUI_BENCH_ROW", "500000"))])  # fmt: skip
+        start = cursor.fetchone()[0].replace(minute=0, second=0, microsecond=0)
+    start = timezone.make_aware(start, zone)
+    f = CdrFilter(date_from=start, date_to=start + dt.timedelta(hours=1, seconds=-1))
+    scope = CdrScope.unrestricted()
+    statements: list[str] = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        engine.fetch_rows(f, scope, limit=10_001)
+    page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
+
+    def sql_only():
+        with connections["default"].cursor() as cursor:
+            for sql, params in page or statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+    sql_t, _ = _best(sql_only, runs)
+    rows_t, rows = _best(lambda: engine.fetch_rows(f, scope, limit=10_001), runs)
+    n = len(rows)
+    shape_t, shaped = _best(lambda: shape(rows, []), runs)
+    json_t, body = _best(lambda: dumps({"success": True, "cdr": shaped}), runs)
+    per = 1e6 / n
+    engine_row = (rows_t - sql_t) * per
+    load = os.getloadavg()[0]
+    print(f"{n:,} rows, {len(body) / n:,.0f} bytes of JSON a row, load {load:.1f}")
+    print(f"SQL {sql_t * per:.1f} | engine {engine_row:.1f} | shape {shape_t * per:.1f} | "
+          f"JSON {json_t * per:.1f} | beyond the SQL {engine_row + (shape_t + json_t) * per:.1f}"
+          " µs per row")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
