@@ -289,11 +289,12 @@ def strategies(known: dict, runs: int) -> None:
         n = engine.count(f, scope)
         ms = median_ms(timed(lambda f=f: engine.count(f, scope), max(3, runs // 4), warmup=1))
         print(f"{f'count, {days} day(s)':52} {n:>10} {ms:>9.1f}")
-        within = engine.count_within(f, scope, 1000)
-        ms = median_ms(
-            timed(lambda f=f: engine.count_within(f, scope, 1000), max(3, runs // 4), warmup=1)
-        )
-        print(f"{f'count under 1 s budget, {days} day(s)':52} {str(within):>10} {ms:>9.1f}")
+        answers: list[int | None] = []
+        ms = median_ms(timed(lambda f=f, a=answers: a.append(engine.count_within(f, scope, 1000)),
+                             max(3, runs // 4), warmup=1))  # fmt: skip
+        deferred = sum(a is None for a in answers[1:])  # not the warm-up's
+        within = f"{deferred}/{len(answers) - 1} deferred" if deferred else str(answers[-1])
+        print(f"{f'count under 1 s budget, {days} day(s)':52} {within:>10} {ms:>9.1f}")
     f = CdrFilter(date_from=start, date_to=start + dt.timedelta(days=30))
     deep = min(1_000_000, engine.count(f, scope) - 100)  # 1M, or near the end of a smaller table
     for offset in sorted({0, min(10_000, deep), min(100_000, deep), deep}):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import repeat
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
@@ -143,7 +144,8 @@ _MAX_PLANS = 16  # column sets per connection: one per schema variant, a handful
 
 def _columns_plan(connection, alias: str, columns: tuple[str, ...]) -> tuple:
     """(select SQL of ``cdr``'s ``columns``, their converters) for ``connection``."""
-    key = (columns, connection.timezone_name)  # the datetime converters bind the zone
+    # the datetime converters bind the zone (and exist only with USE_TZ)
+    key = (columns, connection.timezone_name, settings.USE_TZ)
     plans = _PLANS.setdefault(connection, {})
     plan = plans.get(key)
     if plan is None:
@@ -251,7 +253,6 @@ def _fast_converters(converters: dict, connection) -> list[tuple[int, Callable]]
     (``make_aware`` in the connection's zone is ``replace(tzinfo=zone)`` for a zoneinfo zone)
     and the sniffer IP decoding (``decode_ip`` itself).
     """
-    from django.conf import settings
 
     from cdr.fields import SnifferIPField, decode_ip
 
