@@ -164,7 +164,7 @@ def _columns_plan(connection, alias: str, columns: tuple[str, ...]) -> tuple:
     return plan
 
 
-def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tuple | None:
+def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tuple:
     """(extra SELECT items, JOIN clauses, [(key, table, column)]) for a page with ``names``."""
     select: list[str] = []
     joins: list[str] = []
@@ -205,7 +205,7 @@ def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tup
 
 
 def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHeader]):
-    """(sql, params, names, converters, extra) of the page ``qs`` (an ordered, sliced ``Cdr``
+    """(sql, params, names, column converters, extra) of the page ``qs`` (an ordered, sliced ``Cdr``
     queryset) with ``columns`` and its look-ups, or None when it cannot be joined (then
     ``enrich`` does it), or "empty" when nothing can match."""
     if "ID" not in columns or "calldate" not in columns:
@@ -224,10 +224,7 @@ def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHe
     if [alias for _, _, alias in compiler.select] != keys:
         return None
     names = list(columns)
-    plan = _join_plan(names, headers, qn)
-    if plan is None:
-        return None
-    select, joins, extra = plan
+    select, joins, extra = _join_plan(names, headers, qn)
     row_select, convert = _columns_plan(connection, qs.db, tuple(names))
     c = qn("cdr")
     order_by = ", ".join(
