@@ -138,6 +138,11 @@ def shapes(known: dict) -> list[tuple[str, dict, dict]]:
         ("1 day, bad MOS", None, {**sday, "fmosf1": 3, "limit": 100}),
         ("1 day, page 100 rows", None, {**sday, "limit": 100}),
         ("1 day, deep page (start 20000)", None, {**sday, "limit": 100, "start": 20000}),
+        # the group panel's "last SIP response" as deployed Prometheus exporters ask for it
+        ("1 hour, CDR_stats by SIP code", None,
+         {**shour, "module": "CDR_stats", "group_by": 4, "needPercentile": 1, "limit": -1}),
+        ("1 day, CDR_stats by SIP code", None,
+         {**sday, "module": "CDR_stats", "group_by": 4, "needPercentile": 1, "limit": -1}),
     ]  # fmt: skip
 
 
@@ -222,7 +227,7 @@ def alone(roots: dict[str, Path], env: dict, known: dict, runs: int) -> None:
                           f"{ms:>8.2f} {ms - base:>6.2f} {ms / base:>5.2f}x", flush=True)  # fmt: skip
 
 
-def latency(servers: dict[str, Gunicorn], known: dict, runs: int) -> None:
+def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = "") -> None:
     floor, client = _floor_client()
     cookies = {}
     for name, server in servers.items():
@@ -238,6 +243,8 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int) -> None:
     head += " ".join(f"{n:>9} {'ratio':>6} {'+ms':>7}" for n in names)
     print(head)
     for label, api, sql in shapes(known):
+        if only not in label:
+            continue
         for face, params, path_of in (("api.php", api, _api_path), ("sql.php", sql, _sql_path)):
             if params is None:
                 continue
@@ -469,6 +476,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--export-days", type=int, default=3)
     parser.add_argument("--pcap-mb", type=float, default=500)
+    parser.add_argument("--shape", default="", help="only the shapes whose name contains this")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     rows = int(os.environ.get("VMGUI_BENCH_ROWS", "1000000"))
     runs = int(os.environ.get("VMGUI_BENCH_RUNS", "20"))
@@ -514,7 +522,7 @@ def main(argv: list[str] | None = None) -> None:
             server.__enter__()
         try:
             if "latency" in only:
-                latency(servers, known, runs)
+                latency(servers, known, runs, args.shape)
             if "throughput" in only:
                 throughput(servers, known, args.clients, args.seconds)
         finally:
