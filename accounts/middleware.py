@@ -7,9 +7,10 @@ sessions that were open when the block happened, on every face, in one place.
 from __future__ import annotations
 
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpResponseForbidden, JsonResponse
+from django.http import HttpResponseForbidden
 
 from accounts.models import UserProfile
+from vmgui.legacyjson import JsonResponse
 
 
 class BlockedUserMiddleware:

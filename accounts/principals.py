@@ -40,7 +40,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -147,54 +147,64 @@ def current_versions(user_id: int, ip: str | None) -> tuple | None:
 
 @dataclass(frozen=True)
 class Principal:
-    """The outcome of one full credential check: the user (profile and rights loaded)."""
+    """The outcome of one full check: what was verified (a user, an API token) and whose."""
 
-    user: object
-    password_hash: str
+    subject: object
+    user_id: int
     ip: str | None
     versions: tuple
     expires: float
 
 
 class PrincipalCache:
-    """Principals verified by this process, keyed by an HMAC of user + password."""
+    """Outcomes of full checks verified by this process, keyed by an HMAC of the credential
+    (api.php: user + password; the REST API: the token; a session: the user id)."""
 
     def __init__(self) -> None:
         self._entries: dict[str, Principal] = {}
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(username: str, password: str) -> str:
+    def key(credential: Sequence[str]) -> str:
         secret = settings.SECRET_KEY.encode()
-        return hmac.new(secret, f"{username}\0{password}".encode(), hashlib.sha256).hexdigest()
+        return hmac.new(secret, "\0".join(credential).encode(), hashlib.sha256).hexdigest()
 
-    def get(self, username: str, password: str, ip: str | None):
-        """The remembered user for these credentials from ``ip``, if nothing changed since."""
+    def get(self, credential: Sequence[str], ip: str | None):
+        """What was verified for ``credential`` from ``ip``, if nothing changed since."""
         if settings.API_AUTH_CACHE_SECONDS <= 0:
             return None
-        key = self.key(username, password)
+        key = self.key(credential)
         with self._lock:
             entry = self._entries.get(key)
         if entry is None or entry.ip != ip or entry.expires <= time.monotonic():
             return None
-        if current_versions(entry.user.pk, ip) != entry.versions:
-            with self._lock:
-                self._entries.pop(key, None)
+        if current_versions(entry.user_id, ip) != entry.versions:
+            self.forget(credential)
             return None
-        return entry.user
+        return entry.subject
 
     def remember(
-        self, username: str, password: str, ip: str | None, user, versions: tuple | None
+        self,
+        credential: Sequence[str],
+        ip: str | None,
+        subject: object,
+        user_id: int,
+        versions: tuple | None,
     ) -> None:
-        """Keep ``user`` (checked in full under ``versions``) for the configured time."""
+        """Keep ``subject`` (``user_id``'s, checked in full under ``versions``) for the
+        configured time."""
         ttl = settings.API_AUTH_CACHE_SECONDS
         if ttl <= 0 or versions is None:
             return
-        entry = Principal(user, user.password, ip, versions, time.monotonic() + ttl)
+        entry = Principal(subject, user_id, ip, versions, time.monotonic() + ttl)
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[self.key(username, password)] = entry
+            self._entries[self.key(credential)] = entry
+
+    def forget(self, credential: Sequence[str]) -> None:
+        with self._lock:
+            self._entries.pop(self.key(credential), None)
 
     def clear(self) -> None:
         with self._lock:
@@ -314,13 +324,6 @@ rights = RightsCache()
 # --- the user of a session (Django's get_user: sql.php, the GUI, the REST API's session) ------
 
 
-@dataclass(frozen=True)
-class _SessionUser:
-    user: object
-    versions: tuple
-    expires: float
-
-
 class SessionUserCache:
     """Users of sessions, re-validated by one shared-cache read per request.
 
@@ -333,39 +336,27 @@ class SessionUserCache:
     """
 
     def __init__(self) -> None:
-        self._entries: dict[object, _SessionUser] = {}
-        self._lock = threading.Lock()
+        self._memory = PrincipalCache()
 
     def get(self, user_id, load: Callable[[], object]):
         """The user ``load()`` would return (None: unknown or may not sign in)."""
-        ttl = settings.API_AUTH_CACHE_SECONDS
-        if ttl <= 0:
+        if settings.API_AUTH_CACHE_SECONDS <= 0:
             return load()
-        with self._lock:
-            entry = self._entries.get(user_id)
-        if (
-            entry is not None
-            and entry.expires > time.monotonic()
-            and current_versions(entry.user.pk, None) == entry.versions
-        ):
-            return copy.copy(entry.user)
+        credential = (str(user_id),)
+        user = self._memory.get(credential, None)
+        if user is not None:
+            return copy.copy(user)
         try:
-            permission = permission_version()
-            versions = check_versions(permission, int(user_id), None)
+            versions = check_versions(permission_version(), int(user_id), None)
         except (TypeError, ValueError):  # a session holding a foreign id: no memory
             versions = None
         user = load()
-        if user is not None and versions is not None:
-            entry = _SessionUser(copy.copy(user), versions, time.monotonic() + ttl)
-            with self._lock:
-                if len(self._entries) >= MAX_ENTRIES:
-                    self._entries.clear()
-                self._entries[user_id] = entry
+        if user is not None:
+            self._memory.remember(credential, None, copy.copy(user), user.pk, versions)
         return user
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._memory.clear()
 
 
 session_users = SessionUserCache()

@@ -117,7 +117,7 @@ def authenticate_local(
         raise AuthRefused("missing user or password")
     ip = audit.client_ip(request)
     if not record_success:
-        remembered = principals.get(username, password, ip)
+        remembered = principals.get((username, password), ip)
         if remembered is not None:
             return remembered
     # Read before the user row (see accounts.principals.check_versions).
@@ -155,7 +155,7 @@ def authenticate_local(
         audit.record(AuditEvent.Action.LOGIN_OK, user=user, request=request, face=face)
     else:
         remember_effective(user)
-        principals.remember(username, password, ip, user, versions)
+        principals.remember((username, password), ip, user, user.pk, versions)
     return user
 
 

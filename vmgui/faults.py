@@ -28,8 +28,10 @@ import logging
 import sys
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.views import defaults
+
+from vmgui.legacyjson import JsonResponse
 
 logger = logging.getLogger("vmgui.faults")
 

@@ -15,7 +15,7 @@ from django.conf import settings
 
 from accounts.permissions import require_flag
 from accounts.services import ApiPrincipal
-from api.legacy.dates import format_datetime, format_datetimes, parse_datetime_param
+from api.legacy.dates import format_datetimes, parse_datetime_param
 from api.legacy.params import (
     ParamError,
     bool_value,
@@ -29,7 +29,6 @@ from api.legacy.params import (
 from cdr.query import engine as query
 from cdr.query.columns import Out, codec_names, numbers, packets, scaled_by, shape
 from cdr.query.engine import CdrFilter
-from cdr.query.rows import number
 
 LIST_CDR_IDS_DEFAULT_SIZE = 100
 
@@ -203,17 +202,16 @@ def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> di
     return payload
 
 
-def list_cdr_row(row: dict[str, Any]) -> dict[str, Any]:
-    """One listCdrIds row: the id and the few fields that identify the call."""
-    return {
-        "cdrId": row.get("ID"),
-        "calldate": format_datetime(row.get("calldate")),
-        "caller": row.get("caller"),
-        "called": row.get("called"),
-        "callId": row.get("fbasename"),
-        "duration": number(row.get("duration")),
-        "lastSIPresponseNum": row.get("lastSIPresponseNum"),
-    }
+# listCdrIds' row: the id and the few fields that identify the call.
+LIST_CDR: tuple[Out, ...] = (
+    Out("cdrId", "ID"),
+    Out("calldate", "calldate", format_datetimes),
+    Out("caller", "caller"),
+    Out("called", "called"),
+    Out("callId", "fbasename"),
+    Out("duration", "duration", numbers),
+    Out("lastSIPresponseNum", "lastSIPresponseNum"),
+)
 
 
 def list_cdr_ids(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict[str, Any]:
@@ -229,4 +227,4 @@ def list_cdr_ids(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict
     f = voip_calls_filter(params, require_start=False)
     total = query.count(f, principal.scope)
     rows = query.fetch_rows(f, principal.scope, order=("ID",), offset=offset, limit=size)
-    return {"total": total, "cdr": [list_cdr_row(row) for row in rows]}
+    return {"total": total, "cdr": shape(rows, LIST_CDR)}

@@ -14,12 +14,9 @@ import hmac
 import ipaddress
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
-from typing import Final, NamedTuple
+from typing import Final
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -137,19 +134,7 @@ def _stamp(token: ApiToken, ip: str | None, now: dt.datetime) -> None:
 # --- tokens verified earlier (per process, re-validated through the shared cache) ------------
 
 
-class _Verified(NamedTuple):
-    token: ApiToken  # with its user, whose rights are kept on it (accounts.permissions)
-    ip: str | None
-    versions: tuple
-    expires: float
-
-
-_verified: dict[str, _Verified] = {}
-_verified_lock = threading.Lock()
-
-
-def _memory_key(text: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+_verified = principals.PrincipalCache()
 
 
 def remembered(text: str, ip: str | None) -> ApiToken | None:
@@ -161,22 +146,12 @@ def remembered(text: str, ip: str | None) -> ApiToken | None:
     revoked token, a blocked owner or a changed right is refused or applied at the next
     request on every worker. Expiry is checked against the clock every time.
     """
-    if settings.API_AUTH_CACHE_SECONDS <= 0:
+    token = _verified.get((text,), ip)
+    if token is None:
         return None
-    key = _memory_key(text)
-    with _verified_lock:
-        entry = _verified.get(key)
-    if entry is None or entry.ip != ip or entry.expires <= time.monotonic():
-        return None
-    token = entry.token
     now = timezone.now()
-    if (
-        principals.current_versions(token.user_id, ip) != entry.versions
-        or token.expires_at is not None
-        and token.expires_at <= now
-    ):
-        with _verified_lock:
-            _verified.pop(key, None)
+    if token.expires_at is not None and token.expires_at <= now:
+        _verified.forget((text,))
         return None
     _stamp(token, ip, now)
     return token
@@ -184,18 +159,11 @@ def remembered(text: str, ip: str | None) -> ApiToken | None:
 
 def remember(text: str, ip: str | None, token: ApiToken, versions: tuple | None) -> None:
     """Keep ``token`` (checked in full under ``versions``) for VMGUI_API_AUTH_CACHE_SECONDS."""
-    ttl = settings.API_AUTH_CACHE_SECONDS
-    if ttl <= 0 or versions is None:
-        return
-    with _verified_lock:
-        if len(_verified) >= principals.MAX_ENTRIES:
-            _verified.clear()
-        _verified[_memory_key(text)] = _Verified(token, ip, versions, time.monotonic() + ttl)
+    _verified.remember((text,), ip, token, token.user_id, versions)
 
 
 def forget_all() -> None:
-    with _verified_lock:
-        _verified.clear()
+    _verified.clear()
 
 
 def revoke(token: ApiToken) -> bool:

@@ -300,6 +300,11 @@ def count(f: CdrFilter, scope: CdrScope) -> int:
 _TIMEOUT_ERRORS = {1969, 3024}
 
 
+def _timed_out(exc: OperationalError) -> bool:
+    """Whether the server aborted the statement at its time limit (MariaDB / MySQL code)."""
+    return bool(exc.args) and exc.args[0] in _TIMEOUT_ERRORS
+
+
 def count_within(f: CdrFilter, scope: CdrScope, budget_ms: int) -> int | None:
     """``count``, or None when the server needs more than ``budget_ms`` for it (MySQL only).
 
@@ -328,7 +333,7 @@ def count_within(f: CdrFilter, scope: CdrScope, budget_ms: int) -> int | None:
             cursor.execute(sql, params)
             return cursor.fetchone()[0]
     except OperationalError as exc:
-        if exc.args and exc.args[0] in _TIMEOUT_ERRORS:
+        if _timed_out(exc):
             return None
         raise
 
@@ -354,7 +359,7 @@ def _within_budget(run: Callable[[], _T], budget_ms: int) -> _T | None:
     try:
         return run()
     except OperationalError as exc:
-        if exc.args and exc.args[0] in _TIMEOUT_ERRORS:
+        if _timed_out(exc):
             return None
         raise
     finally:

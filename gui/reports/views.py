@@ -48,6 +48,17 @@ def _changeable(request: HttpRequest, report: ReportDefinition) -> bool:
     )
 
 
+def _to_change(request: HttpRequest, report_id: int) -> ReportDefinition | HttpResponse:
+    """The report ``report_id`` when this user may change it, else the refusal page (404 for
+    a report they cannot see, 403 for one they may only view)."""
+    report = _find(request, report_id)
+    if report is None:
+        return _missing(request, report_id)
+    if not _changeable(request, report):
+        return forbidden(request, "can_reports_edit", "only the report's owner or an admin")
+    return report
+
+
 @require_GET
 @gui_page()
 def report_list(request: HttpRequest) -> HttpResponse:
@@ -171,11 +182,9 @@ def report_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @gui_page("can_reports_edit")
 def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = _find(request, report_id)
-    if report is None:
-        return _missing(request, report_id)
-    if not _changeable(request, report):
-        return forbidden(request, "can_reports_edit", "only the report's owner or an admin")
+    report = _to_change(request, report_id)
+    if isinstance(report, HttpResponse):
+        return report
     if request.method != "POST":
         return _form_page(request, forms.draft_of(report), report)
     return _save(request, report)
@@ -184,11 +193,9 @@ def report_edit(request: HttpRequest, report_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @gui_page("can_reports_edit")
 def report_delete(request: HttpRequest, report_id: int) -> HttpResponse:
-    report = _find(request, report_id)
-    if report is None:
-        return _missing(request, report_id)
-    if not _changeable(request, report):
-        return forbidden(request, "can_reports_edit", "only the report's owner or an admin")
+    report = _to_change(request, report_id)
+    if isinstance(report, HttpResponse):
+        return report
     if request.method != "POST":
         return render(request, "gui/reports/delete.html", {"report": report})
     report.delete()
