@@ -13,7 +13,8 @@ of the 10,000 calls from ``VMGUI_BENCH_ROW`` (default the 500,000th) on, API_MAX
 
 * *SQL*: the page's joined statement run through the driver and fetched (tuples, the
   driver's own conversions): the floor of a row;
-* *engine*: ``fetch_rows`` minus *SQL* (ORM conversions, display text, look-up keys);
+* *engine*: ``fetch_page`` (``fetch_rows`` in older trees) minus *SQL* (ORM conversions,
+  display text, look-up keys);
 * *shape*: engine rows → api.php's row dicts;
 * *JSON*: the answer's bytes.
 
@@ -82,8 +83,10 @@ def main() -> None:
         statements.append((sql, params))
         return execute(sql, params, many, context)
 
+    # what getVoipCalls reads: a columnar page where the tree has one, else row dicts
+    fetch = getattr(engine, "fetch_page", engine.fetch_rows)
     with connection.execute_wrapper(capture):
-        engine.fetch_rows(f, scope, limit=10_001)
+        fetch(f, scope, limit=10_001)
     page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
 
     def sql_only():
@@ -93,7 +96,7 @@ def main() -> None:
                 cursor.fetchall()
 
     sql_t, _ = _best(sql_only, runs)
-    rows_t, rows = _best(lambda: engine.fetch_rows(f, scope, limit=10_001), runs)
+    rows_t, rows = _best(lambda: fetch(f, scope, limit=10_001), runs)
     n = len(rows)
     shape_t, shaped = _best(lambda: shape(rows, []), runs)
     json_t, body = _best(lambda: dumps({"success": True, "cdr": shaped}), runs)

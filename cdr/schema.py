@@ -33,12 +33,21 @@ class TableInfo:
 
 _cache: dict[tuple[str, str, str], TableInfo | None] = {}
 _lock = threading.Lock()
+_generation = 0
 
 
 def clear_cache() -> None:
     """Forget every introspected table (after DDL, or when tests swap databases)."""
+    global _generation
     with _lock:
         _cache.clear()
+        _generation += 1
+
+
+def generation() -> int:
+    """Changes whenever the cache is cleared: what was derived from introspection under one
+    generation (an entry, once read, is kept until the next clear) holds for all of it."""
+    return _generation
 
 
 def _load(table: str, using: str) -> TableInfo | None:

@@ -173,10 +173,39 @@ def format_datetime(value: dt.datetime | None) -> str | None:
     return None if value is None else _format_in(value, sniffer_zone())
 
 
+# "HH:MM:" of every minute of a day and ":SS" of every second: a page's dates are written
+# from a few cached texts instead of being formatted one by one (issue 19: two dates a row
+# cost ~4 µs of a big getVoipCalls page's ~30 µs per row; this way ~1 µs).
+_HOUR_MINUTES = tuple(f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_SECONDS = tuple(f"{s:02d}" for s in range(60))
+
+
 def format_datetimes(values: Sequence[dt.datetime | None]) -> list[str | None]:
-    """``format_datetime`` of each value (a column of a page: the zone is looked up once)."""
+    """``format_datetime`` of each value (a column of a page: the zone is looked up once and
+    each day's text made once)."""
     zone = sniffer_zone()
-    return [None if value is None else _format_in(value, zone) for value in values]
+    days: dict[dt.date, str] = {}
+    minutes, seconds = _HOUR_MINUTES, _SECONDS
+    out: list[str | None] = []
+    append = out.append
+    for value in values:
+        if value is None:
+            append(None)
+            continue
+        if value.tzinfo is not zone:  # naive, or another zone: as format_datetime does
+            if value.utcoffset() is None:
+                value = timezone.make_aware(value, zone)
+            value = value.astimezone(zone)
+        day = value.date()
+        prefix = days.get(day)
+        if prefix is None:
+            # years before 1000 are written as OUTPUT_FORMAT writes them (not zero-padded)
+            prefix = days[day] = day.isoformat() + " " if day.year >= 1000 else ""
+        if prefix:
+            append(prefix + minutes[value.hour * 60 + value.minute] + seconds[value.second])
+        else:
+            append(value.strftime(OUTPUT_FORMAT))
+    return out
 
 
 def _format_in(value: dt.datetime, zone: zoneinfo.ZoneInfo) -> str:

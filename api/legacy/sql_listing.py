@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import islice
 from typing import Any
 from urllib.parse import unquote
 
@@ -108,7 +107,7 @@ def listing(
     head["deferTotal"] = total is None
     if page.limit <= STREAM_ABOVE:
         extra = 1 if total is None else 0  # one row more tells whether a next page exists
-        rows = query.fetch_rows(
+        rows = query.fetch_page(
             f, principal.scope, order=order, offset=page.offset, limit=page.limit + extra
         )
         more = len(rows) > page.limit
@@ -132,7 +131,9 @@ def _streamed(
     """The listing as a streamed JSON document (see ``_write``)."""
     extra = 1 if provisional and page.limit is not None else 0
     limit = None if page.limit is None else page.limit + extra
-    rows = query.iter_rows(f, principal.scope, order=order, offset=page.offset, limit=limit)
+    pages = query.iter_pages(
+        f, principal.scope, order=order, offset=page.offset, limit=limit, chunk=BATCH
+    )
     if total is not None:
         head = {**head, "total": total}
 
@@ -143,13 +144,13 @@ def _streamed(
             return page.offset + shown  # every row from the offset on was streamed
         return query.count(f, principal.scope)  # the offset was past the end
 
-    body = _write(head, rows, page.limit, None if total is not None else final_total)
+    body = _write(head, pages, page.limit, None if total is not None else final_total)
     return StreamingHttpResponse(body, content_type="application/json")
 
 
 def _write(
     head: dict[str, Any],
-    rows: Iterable[dict],
+    pages: Iterable[Sequence[dict]],
     limit: int | None,
     final_total: Callable[[int, bool], int] | None,
 ) -> Iterator[bytes]:
@@ -162,11 +163,10 @@ def _write(
     """
     buffer = [dumps(head)[:-1] + b',"results":[']
     size, shown, more = 0, 0, False
-    source = iter(rows)
     try:
-        # Rows are shaped and written a batch at a time (one comprehension per column, one
-        # JSON call per batch); a batch is BATCH rows, so memory stays bounded.
-        while batch := list(islice(source, BATCH)):
+        # Rows are shaped and written a page at a time (one comprehension per column, one
+        # JSON call per page); the engine reads BATCH rows a page, so memory stays bounded.
+        for batch in pages:
             if limit is not None and shown + len(batch) > limit:
                 batch = batch[: limit - shown]
                 more = True
@@ -180,7 +180,7 @@ def _write(
                 buffer, size = [], 0
             if more:
                 break
-        close = getattr(rows, "close", None)
+        close = getattr(pages, "close", None)
         if close is not None:
             # Rows left unread (the page's look-ahead row) are discarded now: the engine may
             # stream them from a server-side cursor that holds the connection until closed.

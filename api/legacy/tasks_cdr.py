@@ -29,6 +29,7 @@ from api.legacy.params import (
 from cdr.query import engine as query
 from cdr.query.columns import Out, codec_names, numbers, packets, scaled_by, shape
 from cdr.query.engine import CdrFilter
+from cdr.query.page import Page
 
 LIST_CDR_IDS_DEFAULT_SIZE = 100
 
@@ -172,12 +173,11 @@ VOIP_CALL: tuple[Out, ...] = (
 
 
 def voip_call_rows(rows: Sequence[dict[str, Any]], headers: Sequence[str] = ()) -> list[dict]:
-    """Engine rows (cdr.query.rows) in api.php's getVoipCalls shape (``VOIP_CALL``), then
-    each requested custom header by its name."""
-    tail = [
-        (name, [(row.get("custom_headers") or {}).get(name) for row in rows]) for name in headers
-    ]
-    return shape(rows, VOIP_CALL, tail)
+    """Engine rows (a ``Page`` or row dicts, cdr.query.rows) in api.php's getVoipCalls shape
+    (``VOIP_CALL``), then each requested custom header by its name."""
+    if not isinstance(rows, Page):
+        rows = Page.of_rows(list(rows))
+    return shape(rows, VOIP_CALL, [(name, rows.header(name)) for name in headers])
 
 
 def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict[str, Any]:
@@ -193,7 +193,7 @@ def get_voip_calls(params: dict[str, Any] | None, principal: ApiPrincipal) -> di
     f = voip_calls_filter(params)
     headers = header_names(params["customHeaders"]) if "customHeaders" in params else []
     limit = settings.API_MAX_ROWS
-    rows = query.fetch_rows(
+    rows = query.fetch_page(
         f, principal.scope, order=("calldate",), limit=limit + 1, custom_headers=headers
     )
     payload: dict[str, Any] = {"cdr": voip_call_rows(rows[:limit], headers)}
@@ -226,5 +226,5 @@ def list_cdr_ids(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict
     size = min(_int_param(params, "size", LIST_CDR_IDS_DEFAULT_SIZE), settings.API_MAX_ROWS)
     f = voip_calls_filter(params, require_start=False)
     total = query.count(f, principal.scope)
-    rows = query.fetch_rows(f, principal.scope, order=("ID",), offset=offset, limit=size)
+    rows = query.fetch_page(f, principal.scope, order=("ID",), offset=offset, limit=size)
     return {"total": total, "cdr": shape(rows, LIST_CDR)}

@@ -2,14 +2,15 @@
 
 A face declares its answer once, as a list of ``Out(key, source, convert)``: the answer's key
 (in answer order), the engine row key it comes from (``cdr.query.rows``) and an optional
-converter of a whole column of a page. ``shape`` reads each source column of the page once,
-converts it with one comprehension, and builds the answer's dicts in one pass: per row that
-is a fraction of the cost of building each answer row key by key (issue 19: ~20 → ~6 µs for
-api.php's 54 keys, docs/benchmarks.md).
+converter of a whole column of a page. ``shape`` reads each source column of the page once
+(a ``cdr.query.page.Page`` is read as the columns it is), converts it with one pass, and
+builds the answer's dicts in one pass: per row that is a fraction of the cost of building
+each answer row key by key (issue 19, docs/benchmarks.md).
 
 The converters give exactly the values of the per-value helpers in ``cdr.query.rows``
 (``number``, ``scaled``, ``received_packets``, ``codec_name``), which stay the one definition
-of each rule: the hot branch is inlined and every other value goes to the helper.
+of each rule: a column of repeating values calls the helper once per distinct value
+(``map_distinct``), and ``numbers`` inlines its hot branch.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from cdr.query.rows import codec_name, number, received_packets, scaled
+from cdr.query.page import Page, map_distinct
+from cdr.query.rows import codec_name, received_packets, scaled
 
 Column = Callable[[Sequence[Any]], list]
 
@@ -37,39 +39,85 @@ class Out:
 def shape(
     rows: Sequence[dict], spec: Sequence[Out], tail: Sequence[tuple[str, list]] = ()
 ) -> list[dict]:
-    """``rows`` in the answer shape ``spec``, then the ready columns ``tail`` [(key, values)].
+    """``rows`` (a ``Page`` or row dicts) in the answer shape ``spec``, then the ready columns
+    ``tail`` [(key, values)].
 
     A source the rows lack (a column an older sniffer does not have) gives None.
     """
     if not rows:
         return []
-    first = rows[0]
-    sources = [s for s in dict.fromkeys(o.source for o in spec) if s in first]
-    columns: dict[str, Sequence[Any]] = {}
-    if len(sources) == 1:
-        columns[sources[0]] = [row[sources[0]] for row in rows]
-    elif sources:
-        get = itemgetter(*sources)
-        columns = dict(zip(sources, zip(*map(get, rows), strict=True), strict=True))
+    plan = _plan_of(spec)
+    columns = _source_columns(rows, plan.sources)
     nones = [None] * len(rows)
-    converted: dict[tuple[str, Column | None], Sequence[Any]] = {}
-    values: list[Sequence[Any]] = []
-    for o in spec:
-        key = (o.source, o.convert)
-        if key not in converted:
-            column = columns.get(o.source, nones)
-            converted[key] = o.convert(column) if o.convert is not None else column
-        values.append(converted[key])
-    keys = [o.key for o in spec]
-    for key, column in tail:
-        keys.append(key)
-        values.append(column)
+    converted = []
+    for source, convert in plan.steps:
+        column = columns.get(source, nones)
+        converted.append(convert(column) if convert is not None else column)
+    values = [converted[step] for step in plan.picks]
+    keys = plan.keys
+    if tail:
+        keys = [*keys, *(key for key, _ in tail)]
+        values += [column for _, column in tail]
     return [dict(zip(keys, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A spec read once: its keys, its distinct sources and conversions, and which
+    conversion gives each key."""
+
+    keys: list[str]
+    sources: list[str]
+    steps: list[tuple[str, Column | None]]
+    picks: list[int]
+
+
+_PLANS: dict[int, tuple[Sequence[Out], _Plan]] = {}
+
+
+def _plan_of(spec: Sequence[Out]) -> _Plan:
+    """The plan of ``spec``, made once per spec object (the faces' specs are constants; a
+    one-row answer otherwise spends more time reading its 54-key spec than its row)."""
+    found = _PLANS.get(id(spec))
+    if found is not None and found[0] is spec:
+        return found[1]
+    steps = list(dict.fromkeys((o.source, o.convert) for o in spec))
+    index = {step: n for n, step in enumerate(steps)}
+    plan = _Plan(
+        keys=[o.key for o in spec],
+        sources=list(dict.fromkeys(o.source for o in spec)),
+        steps=steps,
+        picks=[index[(o.source, o.convert)] for o in spec],
+    )
+    if len(_PLANS) >= 64:  # specs made on the fly (tests): keep the memory bounded
+        _PLANS.clear()
+    _PLANS[id(spec)] = (spec, plan)  # the spec is kept alive, so its id is not reused
+    return plan
+
+
+def _source_columns(rows: Sequence[dict], sources: Sequence[str]) -> dict[str, Sequence[Any]]:
+    """{source: its values} of the ``sources`` the rows have."""
+    if isinstance(rows, Page):  # already columns
+        found = {s: rows.column(s) for s in sources}
+        return {s: values for s, values in found.items() if values is not None}
+    first = rows[0]
+    present = [s for s in sources if s in first]
+    if len(present) == 1:
+        return {present[0]: [row[present[0]] for row in rows]}
+    if not present:
+        return {}
+    get = itemgetter(*present)
+    return dict(zip(present, zip(*map(get, rows), strict=True), strict=True))
 
 
 def numbers(column: Sequence[Any]) -> list:
     """``number`` of each value (decimals → JSON numbers)."""
-    return [number(v) if v.__class__ is Decimal else v for v in column]
+    # ``number``'s rule inlined for decimals (durations in decimal(9,3) columns vary too much
+    # to repeat): whole → int, else float.
+    return [
+        (int(v) if v == v.to_integral_value() else float(v)) if v.__class__ is Decimal else v
+        for v in column
+    ]
 
 
 def scaled_by(divisor: int) -> Column:
@@ -80,21 +128,16 @@ def scaled_by(divisor: int) -> Column:
 
 
 _SCALED: dict[int, Column] = {}
-# Within ±2**53 every int is exact as a float: then ``v / divisor`` of an int that the
-# divisor does not divide is what ``scaled`` returns (its rounding to 4 places keeps it as is
-# for divisors up to 10**4). The sniffer's ``*_multN`` columns are 8- to 32-bit.
-_EXACT = 1 << 53
+_INTS = frozenset({int, type(None)})
 
 
 def _scale(column: Sequence[Any], divisor: int) -> list:
-    if divisor > 10_000:
-        return [scaled(v, divisor) for v in column]
-    return [
-        (v // divisor if not v % divisor else v / divisor)
-        if v.__class__ is int and -_EXACT < v < _EXACT
-        else scaled(v, divisor)
-        for v in column
-    ]
+    # A *_multN column holds a few hundred distinct small ints: each is scaled once. Only a
+    # column of ints (and NULLs) is memoized: there equal values are the same value (in a
+    # mixed column 45 and Decimal("45") are equal but scale to a float and a Decimal).
+    if set(map(type, column)) <= _INTS:
+        return map_distinct(lambda v: scaled(v, divisor), column)
+    return [scaled(v, divisor) for v in column]
 
 
 def packets(column: Sequence[Any]) -> list:
@@ -104,4 +147,6 @@ def packets(column: Sequence[Any]) -> list:
 
 def codec_names(column: Sequence[Any]) -> list:
     """``codec_name`` of each payload number."""
+    if set(map(type, column)) <= _INTS:
+        return map_distinct(codec_name, column)
     return [codec_name(v) for v in column]

@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -38,8 +38,9 @@ from cdr.query.customheaders import (
 )
 from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
+from cdr.query.page import Page
 from cdr.query.patterns import Pattern, patterns_q
-from cdr.query.rows import fetch_joined, lookup_texts, stream_joined
+from cdr.query.rows import fetch_joined, lookup_texts, stream_pages
 from cdr.query.scope import CdrScope, header_visible, scope_q
 from cdr.query.storedtext import search_value
 
@@ -513,6 +514,22 @@ def _page(
     return qs[offset:] if offset else qs
 
 
+def fetch_page(
+    f: CdrFilter,
+    scope: CdrScope,
+    *,
+    order: Sequence[str] = ("calldate",),
+    offset: int = 0,
+    limit: int | None = None,
+    custom_headers: Sequence[str] = (),
+) -> Page:
+    """One page of CDRs (see cdr.query.rows for the keys), read with its look-ups, held as
+    columns (``cdr.query.page``: what a face that shapes by columns reads)."""
+    qs = _page(f, scope, order, offset, limit)
+    headers = _headers_or_error(list(custom_headers), scope)
+    return fetch_joined(qs, row_columns(), headers)
+
+
 def fetch_rows(
     f: CdrFilter,
     scope: CdrScope,
@@ -522,13 +539,13 @@ def fetch_rows(
     limit: int | None = None,
     custom_headers: Sequence[str] = (),
 ) -> list[dict]:
-    """One page of CDRs as plain dicts (see cdr.query.rows for the keys), enriched in batches."""
-    qs = _page(f, scope, order, offset, limit)
-    headers = _headers_or_error(list(custom_headers), scope)
-    return fetch_joined(qs, row_columns(), headers)
+    """``fetch_page`` as plain dicts."""
+    return fetch_page(
+        f, scope, order=order, offset=offset, limit=limit, custom_headers=custom_headers
+    ).rows()
 
 
-def iter_rows(
+def iter_pages(
     f: CdrFilter,
     scope: CdrScope,
     *,
@@ -537,14 +554,28 @@ def iter_rows(
     custom_headers: Sequence[str] = (),
     offset: int = 0,
     limit: int | None = None,
-):
-    """Every matching row (or ``offset``/``limit`` of them), streamed in enriched chunks.
+) -> Iterator[Page]:
+    """Every matching row (or ``offset``/``limit`` of them), streamed as pages of ``chunk``.
 
     For listings too large to hold in memory (sql.php's ``limit=-1``). The query is built and
     checked at the call (bad headers, missing columns raise here), not at the first row.
     """
     headers = _headers_or_error(list(custom_headers), scope)
-    return stream_joined(_page(f, scope, order, offset, limit), row_columns(), headers, chunk)
+    return stream_pages(_page(f, scope, order, offset, limit), row_columns(), headers, chunk)
+
+
+def iter_rows(f: CdrFilter, scope: CdrScope, **options) -> Iterator[dict]:
+    """``iter_pages``' rows one by one (the same options)."""
+    pages = iter_pages(f, scope, **options)
+
+    def rows() -> Iterator[dict]:
+        try:
+            for page in pages:
+                yield from page.rows()
+        finally:
+            pages.close()
+
+    return rows()
 
 
 # sql.php addresses a dynamic header by position: ``custom_header_<table>_<column>`` (the same
@@ -806,4 +837,4 @@ def fetch_after(
     order = ("-calldate",) if descending else ("calldate",)
     if not selective(f):
         qs = _bounded_page(qs, order, 0, limit)
-    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers)
+    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers).rows()

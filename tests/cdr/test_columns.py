@@ -71,3 +71,76 @@ def test_no_rows_shape_to_no_rows():
 
 def test_one_source_column_is_read_as_a_column():
     assert shape([{"ID": 1}, {"ID": 2}], [Out("cdrId", "ID")]) == [{"cdrId": 1}, {"cdrId": 2}]
+
+
+# --- the engine's column converters (cdr.query.rows) -------------------------------------------
+
+
+def test_address_columns_decode_as_decode_ip_does():
+    from cdr.fields import decode_ip
+    from cdr.query.rows import _addresses
+
+    ints = [None, 0, 1, 2130706443, 0xFFFFFFFF, 3232235777, 3232235777]
+    assert _addresses(ints) == [decode_ip(v) for v in ints]
+    v6 = bytes.fromhex("20010db8000000000000000000000001")
+    binary = [None, b"\x7f\x00\x00\x0b", v6, v6, b"\x7f\x00\x00\x0b", b""]
+    assert _addresses(binary) == [decode_ip(v) for v in binary]
+    assert _addresses([memoryview(b"\x7f\x00\x00\x0b")]) == ["127.0.0.11"]  # unhashable
+
+
+@pytest.mark.parametrize("bad", [2**32, -1])
+def test_an_address_out_of_range_fails_as_decode_ip_fails(bad):
+    from cdr.fields import decode_ip
+    from cdr.query.rows import _addresses
+
+    with pytest.raises(ValueError) as want:
+        decode_ip(bad)
+    with pytest.raises(ValueError) as got:
+        _addresses([1, bad])
+    assert type(got.value) is type(want.value)
+
+
+def test_datetime_columns_become_aware_as_replace_makes_them():
+    import datetime as dt
+    import zoneinfo
+
+    from cdr.query.rows import _aware
+
+    zone = zoneinfo.ZoneInfo("Europe/Prague")
+    column = [
+        None,
+        dt.datetime(2026, 10, 25, 2, 30),  # the hour that happens twice
+        dt.datetime(2026, 10, 25, 2, 30, fold=1),
+        dt.datetime(2026, 3, 29, 2, 30),  # the hour that does not exist
+        dt.datetime(2026, 11, 27, 4, 3, 38, 631000),
+    ]
+    got = _aware(column, zone)
+    want = [v if v is None else v.replace(tzinfo=zone) for v in column]
+    assert got == want
+    assert [v and (v.fold, v.utcoffset(), v.tzinfo) for v in got] == [
+        v and (v.fold, v.utcoffset(), v.tzinfo) for v in want
+    ]
+
+
+def test_map_distinct_calls_once_per_value_and_maps_unhashable_values_too():
+    from cdr.query.page import map_distinct
+
+    calls = []
+
+    def upper(v):
+        calls.append(v)
+        return v.upper()
+
+    column = ["a", "b", "a", "a"] * 10
+    assert map_distinct(upper, column) == ["A", "B", "A", "A"] * 10
+    assert calls == ["a", "b"]
+    assert map_distinct(len, [[1], [1, 2]] * 10) == [1, 2] * 10
+    calls.clear()
+    assert map_distinct(upper, ["a", "a"]) == ["A", "A"]  # a short column: value by value
+    assert calls == ["a", "a"]
+
+
+def test_a_mixed_column_is_scaled_value_by_value():
+    """45 and Decimal("45") are equal keys but scale to a float and a Decimal."""
+    column = [45, Decimal("45"), 45]
+    assert [type(v) for v in scaled_by(10)(column)] == [type(scaled(v, 10)) for v in column]

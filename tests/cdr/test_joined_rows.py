@@ -170,13 +170,20 @@ def test_a_page_sorted_by_another_column_keeps_its_order():
 
 
 @pytest.mark.django_db
-def test_the_row_columns_are_compiled_once_per_connection():
+def test_the_row_columns_and_page_plan_are_made_once_per_connection():
+    from cdr import schema
     from cdr.query import rows as rowsmod
 
     _calls()
     fetch_rows(DAY, SCOPE, limit=1)
     wrapper = connections["default"]  # ``connection`` is a proxy to it
-    (plan,) = rowsmod._PLANS[wrapper].values()
+    before = dict(rowsmod._PLANS[wrapper])
+    assert [k for k in before if k[0] == "page"]  # the page's joins and row maker
     fetch_rows(DAY, SCOPE, limit=2)
-    (again,) = rowsmod._PLANS[wrapper].values()
-    assert again is plan  # reused, not rebuilt
+    after = rowsmod._PLANS[wrapper]
+    assert after.keys() == before.keys()
+    assert all(after[key] is plan for key, plan in before.items())  # reused, not rebuilt
+    schema.clear_cache()  # after DDL: introspection may say other things now
+    fetch_rows(DAY, SCOPE, limit=2)
+    pages = [k for k in rowsmod._PLANS[wrapper] if k[0] == "page"]
+    assert len(pages) == 1 + len([k for k in before if k[0] == "page"])  # a new generation

@@ -8,7 +8,12 @@ import zoneinfo
 import pytest
 from django.test import override_settings
 
-from api.legacy.dates import DateParamError, format_datetime, parse_datetime_param
+from api.legacy.dates import (
+    DateParamError,
+    format_datetime,
+    format_datetimes,
+    parse_datetime_param,
+)
 
 UTC = dt.UTC
 PRAGUE = zoneinfo.ZoneInfo("Europe/Prague")
@@ -117,3 +122,28 @@ def test_format_datetime_converts_to_settings_time_zone():
     value = dt.datetime(2026, 11, 27, 4, 3, 38, tzinfo=UTC)
     assert format_datetime(value) == "2026-11-27 05:03:38"
     assert format_datetime(dt.datetime(2026, 11, 27, 4, 3, 38)) == "2026-11-27 04:03:38"
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Prague", "America/St_Johns", "Asia/Tokyo"])
+def test_a_column_of_dates_is_written_as_each_date_alone(zone):
+    """format_datetimes writes a page's dates from cached day and minute texts: every value
+    must come out as format_datetime writes it (DST folds and gaps, other zones, naive
+    values, fractions, years before 1000, None)."""
+    tz = zoneinfo.ZoneInfo(zone)
+    base = dt.datetime(2026, 3, 28, 20, 0, 7, 999999)
+    values = [base + dt.timedelta(minutes=37 * n, seconds=n) for n in range(600)]  # DST start
+    values += [dt.datetime(2026, 10, 25, 0, 30) + dt.timedelta(minutes=10 * n) for n in range(30)]
+    column = [
+        *values,  # naive: the sniffer's zone
+        *(v.replace(tzinfo=tz) for v in values),
+        *(v.replace(tzinfo=UTC) for v in values),
+        *(v.replace(tzinfo=PRAGUE, fold=1) for v in values),
+        None,
+        dt.datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC),
+        dt.datetime(1000, 1, 1, 0, 0, 0),
+        dt.datetime(9999, 12, 31, 23, 59, 59),
+    ]
+    with override_settings(TIME_ZONE=zone):
+        got = format_datetimes(column)
+        assert got == [format_datetime(v) for v in column]
+    assert got[0] == "2026-03-28 20:00:07"

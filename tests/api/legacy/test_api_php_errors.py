@@ -218,7 +218,7 @@ def test_it_hides_unexpected_errors_behind_a_generic_reason(api_user, monkeypatc
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(tasks_cdr.query, "fetch_rows", boom)
+    monkeypatch.setattr(tasks_cdr.query, "fetch_page", boom)
     text = reason(call_api(START))
     assert "internal error" in text and "secret" not in text
     assert "secret internals" in caplog.text
