@@ -499,7 +499,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["api.rest.throttling.PerTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"rest": REST_RATE},
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["api.rest.renderers.FastJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.rest.problems.exception_handler",
     # `format` is our own parameter (csv, text, svg), not DRF's renderer override.

@@ -9,7 +9,7 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter
 
 from api.rest.problems import BadParameter
-from api.rest.rows import cdr_json
+from api.rest.rows import cdr_json, cdr_json_rows
 from cdr.query import cursor as keyset
 from cdr.query import engine
 from cdr.query.cursor import CursorError, encode_cursor
@@ -63,15 +63,16 @@ def page(request, f: CdrFilter, scope: CdrScope, headers: list[str]) -> dict:
     limit = limit_of(request)
     cursor = request.query_params.get("cursor")
     after = decode_cursor(cursor, descending) if cursor else None
-    rows = engine.fetch_after(
+    rows = engine.page_after(
         f, scope, after=after, descending=descending, limit=limit + 1, custom_headers=headers
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    out: dict = {"results": [cdr_json(r) for r in rows], "next": None}
+    out: dict = {"results": cdr_json_rows(rows), "next": None}
     if more:
         query = request.query_params.copy()
-        query["cursor"] = encode_cursor(rows[-1], descending)
+        last = {"calldate": rows.column("calldate")[-1], "ID": rows.column("ID")[-1]}
+        query["cursor"] = encode_cursor(last, descending)
         out["next"] = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     if request.query_params.get("count", "").lower() in ("1", "true", "yes"):
         out["count"] = engine.count(f, scope)

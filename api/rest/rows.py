@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from cdr.codecnumbers import codec_name
+from cdr.query.page import Page, map_distinct
 
 
 def value(v: Any) -> Any:
@@ -33,3 +35,48 @@ def cdr_json(row: dict) -> dict:
         if payload is not None:
             out[f"{side}_codec"] = codec_name(payload)
     return out
+
+
+# Values JSON writes as they are: a column of only these needs no conversion.
+_PLAIN = frozenset({int, str, float, bool, type(None)})
+
+
+def cdr_json_rows(rows: Sequence[dict]) -> list[dict]:
+    """``[cdr_json(row) for row in rows]``, a column at a time for an engine ``Page``.
+
+    A column whose values JSON writes as they are (numbers, texts, NULL: most of a CDR) is
+    taken as it is; the others (dates, decimals) go through ``value`` (issue 19).
+    """
+    if not isinstance(rows, Page) or not rows:
+        return [cdr_json(row) for row in rows]
+    keys = rows.keys()
+    columns = []
+    for key in keys:
+        column = rows.column(key)
+        if not set(map(type, column)) <= _PLAIN:
+            column = [value(v) for v in column]
+        columns.append(column)
+    names = rows.header_names()
+    keys = [*keys, "custom_headers"]
+    if names:
+        found = zip(*(rows.header(name) for name in names), strict=True)
+        columns.append([{n: value(v) for n, v in zip(names, row, strict=True)} for row in found])
+    else:
+        columns.append([{} for _ in range(len(rows))])
+    out = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    for side in ("a", "b"):
+        payloads = rows.column(f"{side}_payload")
+        if payloads is None:
+            continue
+        key = f"{side}_codec"
+        for row, name in zip(out, map_distinct(_codec, payloads), strict=True):
+            if name is not _NO_PAYLOAD:
+                row[key] = name
+    return out
+
+
+_NO_PAYLOAD = object()
+
+
+def _codec(payload: Any) -> Any:
+    return _NO_PAYLOAD if payload is None else codec_name(payload)

@@ -818,6 +818,21 @@ def fetch_after(
     limit: int = 100,
     custom_headers: Sequence[str] = (),
 ) -> list[dict]:
+    """``page_after`` as plain dicts."""
+    return page_after(
+        f, scope, after=after, descending=descending, limit=limit, custom_headers=custom_headers
+    ).rows()
+
+
+def page_after(
+    f: CdrFilter,
+    scope: CdrScope,
+    *,
+    after: tuple[dt.datetime, int] | None = None,
+    descending: bool = True,
+    limit: int = 100,
+    custom_headers: Sequence[str] = (),
+) -> Page:
     """A keyset page: the ``limit`` rows that follow ``after`` = (calldate, ID) in calldate
     order (the REST API's cursor). Stable under inserts and as cheap at page 10,000 as at
     page 1: the position is a calldate bound on the index, never an OFFSET.
@@ -837,4 +852,4 @@ def fetch_after(
     order = ("-calldate",) if descending else ("calldate",)
     if not selective(f):
         qs = _bounded_page(qs, order, 0, limit)
-    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers).rows()
+    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers)

@@ -57,6 +57,19 @@ class Page(Sequence[dict]):
         values = self._columns[key]
         return [None] * self._length if values is None else values
 
+    def keys(self) -> list[str]:
+        """The row keys (``custom_headers`` aside), in row order."""
+        if self._rows is not None:
+            first = self._rows[0] if self._rows else {}
+            return [key for key in first if key != "custom_headers"]
+        return list(self._columns)
+
+    def header_names(self) -> list[str]:
+        """The custom headers of each row's ``custom_headers``, in order."""
+        if self._rows is not None:
+            return list((self._rows[0].get("custom_headers") or {}) if self._rows else ())
+        return [name for name, _ in self._headers]
+
     def header(self, name: str) -> Sequence[Any]:
         """The values of custom header ``name`` (None where a row has none)."""
         if self._rows is not None:

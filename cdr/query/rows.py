@@ -51,47 +51,61 @@ def _page_bounds(calldates: Iterable) -> tuple | None:
     return (min(dates), max(dates)) if dates else None
 
 
-def _cdr_next(ids: list[int], fixed_columns: list[str], bounds: tuple | None) -> dict[int, dict]:
-    if not ids or not schema.has_table("cdr_next"):
+def _child_rows(model, ids: list[int], columns: Sequence[str], bounds: tuple | None) -> dict:
+    """{cdr id: (its ``columns``)} of a child table of ``cdr`` (``cdr_next``, ``cdr_next_N``)
+    for ``ids``, in one statement: latin1 texts as display text, ``{}`` without the table."""
+    table = model._meta.db_table
+    if not ids or not schema.has_table(table):
         return {}
     # the database the cdr rows were read from (a replica when one is configured)
-    connection = connections[router.db_for_read(CdrNext)]
+    connection = connections[router.db_for_read(model)]
     qn = connection.ops.quote_name
-    columns = ["fbasename", *fixed_columns]
     placeholders = ", ".join(["%s"] * len(ids))
     params: list = list(ids)
-    # Column names come from introspection; ids are parameters.
+    # Column names come from the models and introspection; ids are parameters.
     sql = (
-        f"SELECT {qn('cdr_ID')}, {', '.join(qn(c) for c in columns)} FROM {qn('cdr_next')} "  # noqa: S608 - identifiers from introspection
+        f"SELECT {qn('cdr_ID')}, {', '.join(qn(c) for c in columns)} FROM {qn(table)} "  # noqa: S608 - identifiers from introspection
         f"WHERE {qn('cdr_ID')} IN ({placeholders})"
     )
-    if bounds and schema.has_column("cdr_next", "calldate"):
-        # Without this, a partitioned cdr_next is probed once per partition for every id.
+    if bounds and schema.has_column(table, "calldate"):
+        # Without this, a partitioned table is probed once per partition for every id.
         sql += f" AND {qn('calldate')} BETWEEN %s AND %s"
-        field = CdrNext._meta.get_field("calldate")
+        field = model._meta.get_field("calldate")
         params += [field.get_db_prep_value(b, connection) for b in bounds]
+    latin1 = latin1_columns(table)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {
-            row[0]: display_row("cdr_next", dict(zip(columns, row[1:], strict=True)))
-            for row in cursor.fetchall()
-        }
+        found = cursor.fetchall()
+    if not found:
+        return {}
+    keys, *values = zip(*found, strict=True)
+    values = [
+        map_distinct(display_text, column) if name in latin1 else column
+        for name, column in zip(columns, values, strict=True)
+    ]
+    return dict(zip(keys, zip(*values, strict=True), strict=True))
+
+
+def _cdr_next(ids: list[int], fixed_columns: list[str], bounds: tuple | None) -> dict[int, dict]:
+    columns = ["fbasename", *fixed_columns]
+    return {
+        cdr_id: dict(zip(columns, found, strict=True))
+        for cdr_id, found in _child_rows(CdrNext, ids, columns, bounds).items()
+    }
 
 
 def _dynamic_headers(ids: list[int], headers: Sequence[CustomHeader], bounds) -> dict:
-    """{(table, column): {cdr id: value}} of the dynamic headers among ``headers``."""
-    dynamic: dict[tuple[int, int], dict[int, str]] = {}
+    """{(table, column): {cdr id: value}} of the dynamic headers among ``headers``: one
+    statement per ``cdr_next_N`` table."""
+    wanted: dict[int, dict[int, str]] = {}  # table → {header column number: column name}
     for h in headers:
-        if h.dynamic_table and (h.dynamic_table, h.dynamic_column) not in dynamic:
-            model = CDR_NEXT_MODELS[h.dynamic_table]
-            found = model.objects.filter(cdr_id__in=ids)
-            if bounds and schema.has_column(model._meta.db_table, "calldate"):
-                found = found.filter(calldate__range=bounds)
-            table = model._meta.db_table
-            dynamic[(h.dynamic_table, h.dynamic_column)] = {
-                cdr_id: display_value(table, h.column, value)
-                for cdr_id, value in found.values_list("cdr_id", h.column)
-            }
+        if h.dynamic_table:
+            wanted.setdefault(h.dynamic_table, {})[h.dynamic_column] = h.column
+    dynamic: dict[tuple[int, int], dict[int, str]] = {}
+    for number, columns in wanted.items():
+        found = _child_rows(CDR_NEXT_MODELS[number], ids, list(columns.values()), bounds)
+        for n, column in enumerate(columns):
+            dynamic[(number, column)] = {cdr_id: row[n] for cdr_id, row in found.items()}
     return dynamic
 
 

@@ -9,7 +9,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,6 +18,7 @@ from accounts.models import AuditEvent
 from api.rest import listing
 from api.rest.principal import require, rights
 from api.rest.problems import BadParameter, problem
+from api.rest.renderers import FastJSONRenderer
 from api.rest.rows import cdr_json
 from cdr.media import service as media
 from cdr.query.customheaders import header_names
@@ -57,7 +58,7 @@ class CdrList(APIView):
     """CDRs matching the filters (every filter of the query engine), newest first, in cursor
     pages; ``format=csv`` (or ``Accept: text/csv``) streams every matching CDR as CSV."""
 
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    renderer_classes = [FastJSONRenderer, CsvRenderer]
 
     @extend_schema(
         parameters=listing.openapi_parameters(),

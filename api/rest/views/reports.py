@@ -17,13 +17,14 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import PermissionRefused
 from api.rest.principal import require, rights
 from api.rest.problems import BadParameter, problem
+from api.rest.renderers import FastJSONRenderer
 from cdr.query.filterspec import PARSERS, FilterValueError
 from cdr.reports import chart
 from cdr.reports.models import ReportDefinition
@@ -166,7 +167,7 @@ class ReportViewSet(viewsets.ModelViewSet):
 class ReportSummary(APIView):
     """The report's figures over a period (JSON), or its PNG chart (``format=png``)."""
 
-    renderer_classes = [JSONRenderer, PngRenderer]
+    renderer_classes = [FastJSONRenderer, PngRenderer]
 
     @extend_schema(
         parameters=[
