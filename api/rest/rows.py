@@ -50,12 +50,7 @@ def cdr_json_rows(rows: Sequence[dict]) -> list[dict]:
     if not isinstance(rows, Page) or not rows:
         return [cdr_json(row) for row in rows]
     keys = rows.keys()
-    columns = []
-    for key in keys:
-        column = rows.column(key)
-        if not set(map(type, column)) <= _PLAIN:
-            column = [value(v) for v in column]
-        columns.append(column)
+    columns = [_json_column(rows.column(key)) for key in keys]
     names = rows.header_names()
     keys = [*keys, "custom_headers"]
     if names:
@@ -73,6 +68,23 @@ def cdr_json_rows(rows: Sequence[dict]) -> list[dict]:
             if name is not _NO_PAYLOAD:
                 row[key] = name
     return out
+
+
+def _json_column(column: Sequence[Any]) -> Sequence[Any]:
+    """``value`` of each value of a column, by the column's kind of values."""
+    kinds = set(map(type, column))
+    if kinds <= _PLAIN:
+        return column
+    kinds.discard(type(None))
+    if kinds == {dt.datetime}:
+        zone = timezone.get_current_timezone()  # timezone.localtime's zone
+        return [
+            v if v is None else (v.astimezone(zone) if v.utcoffset() is not None else v).isoformat()
+            for v in column
+        ]
+    if kinds == {Decimal}:
+        return [v if v is None else float(v) for v in column]
+    return [value(v) for v in column]
 
 
 _NO_PAYLOAD = object()

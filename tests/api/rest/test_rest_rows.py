@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 
@@ -58,6 +59,15 @@ def test_rest_rows_by_columns_are_the_per_row_rows_key_for_key():
     assert got[0]["custom_headers"] == {"X-Dyn": "tea-42"}
     assert got[1]["custom_headers"] == {"X-Dyn": None}
     assert got[2]["callername"] == "Jiří 🎉"
+
+
+@pytest.mark.django_db
+def test_rest_rows_by_columns_show_times_in_the_active_zone_as_per_row():
+    _calls()
+    with timezone.override(zoneinfo.ZoneInfo("America/St_Johns")):
+        got, want = both()
+    assert got == want
+    assert got[0]["calldate"].endswith("-03:30")
 
 
 @pytest.mark.django_db
