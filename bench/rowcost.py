@@ -18,6 +18,9 @@ of the 10,000 calls from ``VMGUI_BENCH_ROW`` (default the 500,000th) on, API_MAX
 * *shape*: engine rows → api.php's row dicts;
 * *JSON*: the answer's bytes.
 
+Then the same stages for the REST list (a keyset page of 1,000 rows, its rows as the REST
+API shows them, the tree's DRF renderer).
+
 Works on trees from before issue 19's row work too (per-row ``voip_call_row``, the standard
 library's JSON), so a before/after pair is two runs of this script.
 """
@@ -107,6 +110,51 @@ def main() -> None:
     print(f"SQL {sql_t * per:.1f} | engine {engine_row:.1f} | shape {shape_t * per:.1f} | "
           f"JSON {json_t * per:.1f} | beyond the SQL {engine_row + (shape_t + json_t) * per:.1f}"
           " µs per row")  # fmt: skip
+    _rest(f, scope, runs)
+
+
+def _rest(f, scope, runs: int) -> None:
+    """The REST list's rows the same way: a keyset page of 1,000 (its largest default-ish
+    page), engine, rows, JSON (the tree's renderer)."""
+    from django.db import connection
+    from rest_framework.settings import api_settings
+
+    from api.rest import rows as rest_rows
+    from cdr.query import engine
+
+    page_after = getattr(engine, "page_after", engine.fetch_after)
+    to_json = getattr(rest_rows, "cdr_json_rows", None) or (
+        lambda rows: [rest_rows.cdr_json(r) for r in rows]
+    )
+    renderer = api_settings.DEFAULT_RENDERER_CLASSES[0]()
+    statements: list[str] = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    def read():
+        return page_after(f, scope, descending=False, limit=1000)
+
+    with connection.execute_wrapper(capture):
+        read()
+    page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
+
+    def sql_only():
+        with connection.cursor() as cursor:
+            for sql, params in page or statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+    sql_t, _ = _best(sql_only, runs)
+    rows_t, rows = _best(read, runs)
+    json_rows_t, out = _best(lambda: to_json(rows), runs)
+    render_t, _ = _best(lambda: renderer.render({"results": out}), runs)
+    per = 1e6 / len(rows)
+    engine_row = (rows_t - sql_t) * per
+    print(f"REST list, {len(rows):,} rows: SQL {sql_t * per:.1f} | engine {engine_row:.1f} | "
+          f"rows {json_rows_t * per:.1f} | JSON {render_t * per:.1f} | beyond the SQL "
+          f"{engine_row + (json_rows_t + render_t) * per:.1f} µs per row")  # fmt: skip
 
 
 if __name__ == "__main__":
