@@ -530,19 +530,9 @@ def fetch_page(
     return fetch_joined(qs, row_columns(), headers)
 
 
-def fetch_rows(
-    f: CdrFilter,
-    scope: CdrScope,
-    *,
-    order: Sequence[str] = ("calldate",),
-    offset: int = 0,
-    limit: int | None = None,
-    custom_headers: Sequence[str] = (),
-) -> list[dict]:
-    """``fetch_page`` as plain dicts."""
-    return fetch_page(
-        f, scope, order=order, offset=offset, limit=limit, custom_headers=custom_headers
-    ).rows()
+def fetch_rows(f: CdrFilter, scope: CdrScope, **options) -> list[dict]:
+    """``fetch_page`` (the same options) as plain dicts."""
+    return fetch_page(f, scope, **options).rows()
 
 
 def iter_pages(
@@ -809,19 +799,9 @@ def hourly_counts(f: CdrFilter, scope: CdrScope, *, budget_ms: int = 0) -> list[
     return _within_budget(lambda: list(qs), budget_ms)
 
 
-def fetch_after(
-    f: CdrFilter,
-    scope: CdrScope,
-    *,
-    after: tuple[dt.datetime, int] | None = None,
-    descending: bool = True,
-    limit: int = 100,
-    custom_headers: Sequence[str] = (),
-) -> list[dict]:
-    """``page_after`` as plain dicts."""
-    return page_after(
-        f, scope, after=after, descending=descending, limit=limit, custom_headers=custom_headers
-    ).rows()
+def fetch_after(f: CdrFilter, scope: CdrScope, **options) -> list[dict]:
+    """``page_after`` (the same options) as plain dicts."""
+    return page_after(f, scope, **options).rows()
 
 
 def page_after(
