@@ -8,7 +8,8 @@ the caller's scope. A task returns a payload dict (the view wraps it in JSON) or
 (docs/benchmarks.md, "sql.php total"), so like the old GUI the total may be deferred: the
 page answers ``"deferTotal": true`` with a provisional total (enough for the pager to offer
 a next page) and the client asks ``task=TOTAL`` for the exact count. When it happens is in
-``total_for`` and docs/legacy-sql.md.
+``total_for`` and docs/legacy-sql.md. A page that ends before its limit needs no count at all
+(``engine.known_total``).
 """
 
 from __future__ import annotations
@@ -103,18 +104,24 @@ def listing(
     if page.limit is None:
         # Every row is streamed: the total is counted on the way, exact and free.
         return _streamed(f, principal, page, order, head, total=None, provisional=False)
-    total = total_for(f, principal, _flag(fields, "deferTotal"))
-    head["deferTotal"] = total is None
+    defer = _flag(fields, "deferTotal")
     if page.limit <= STREAM_ABOVE:
-        extra = 1 if total is None else 0  # one row more tells whether a next page exists
+        # One row more than the page tells whether a next page exists; a page that ends
+        # before its limit tells the exact total too, without a count.
         rows = query.fetch_page(
-            f, principal.scope, order=order, offset=page.offset, limit=page.limit + extra
+            f, principal.scope, order=order, offset=page.offset, limit=page.limit + 1
         )
         more = len(rows) > page.limit
         rows = rows[: page.limit]
+        total = None if defer else query.known_total(page.offset, len(rows), more)
+        if total is None:
+            total = total_for(f, principal, defer)
+        head["deferTotal"] = total is None
         if total is None:
             total = _provisional(page, len(rows), more)
         return {**head, "total": total, "results": listing_rows(rows)}
+    total = total_for(f, principal, defer)
+    head["deferTotal"] = total is None
     return _streamed(f, principal, page, order, head, total=total, provisional=total is None)
 
 

@@ -225,6 +225,10 @@ def list_cdr_ids(params: dict[str, Any] | None, principal: ApiPrincipal) -> dict
     offset = _int_param(params, "offset", 0)
     size = min(_int_param(params, "size", LIST_CDR_IDS_DEFAULT_SIZE), settings.API_MAX_ROWS)
     f = voip_calls_filter(params, require_start=False)
-    total = query.count(f, principal.scope)
-    rows = query.fetch_page(f, principal.scope, order=("ID",), offset=offset, limit=size)
+    rows = query.fetch_page(f, principal.scope, order=("ID",), offset=offset, limit=size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    total = query.known_total(offset, len(rows), more)
+    if total is None:
+        total = query.count(f, principal.scope)
     return {"total": total, "cdr": shape(rows, LIST_CDR)}

@@ -292,6 +292,19 @@ def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
     return qs.filter(q & scope_q(scope))
 
 
+def known_total(offset: int, shown: int, more: bool) -> int | None:
+    """The number of matches when a page tells it without a count, else None.
+
+    A page read with one look-ahead row that did not come back (``more`` false) ends with
+    the last match: the total is ``offset + shown``. An empty page past the first proves
+    nothing (the offset may lie beyond the end). Most searches for a number or a Call-ID
+    fit in one page, so their total costs no second statement.
+    """
+    if more or (offset and not shown):
+        return None
+    return offset + shown
+
+
 def count(f: CdrFilter, scope: CdrScope) -> int:
     return cdr_queryset(f, scope).count()
 

@@ -108,3 +108,23 @@ def test_total_is_a_json_number(ids):
 )
 def test_it_refuses_bad_paging_values(ids, params, fragment):
     assert fragment in reason(call_api(params, task="listCdrIds"))
+
+
+@pytest.mark.django_db
+def test_the_total_of_a_short_page_needs_no_count_and_is_still_exact(ids):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def counted(params) -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as queries:
+            body = listed(params)
+        cdr = [q["sql"] for q in queries.captured_queries if "auditevent" not in q["sql"]]
+        return body, sum("COUNT(" in sql.upper() for sql in cdr)  # not the login throttle's
+
+    assert counted({"size": 10}) == (listed({"size": 10}), 0)
+    assert counted({"size": 10})[0]["total"] == 5
+    assert counted({"offset": 3, "size": 10})[0]["total"] == 5
+    body, count_statements = counted({"size": 2})  # more rows exist: counted
+    assert body["total"] == 5 and count_statements == 1
+    body, count_statements = counted({"offset": 9, "size": 2})  # past the end: counted
+    assert (body["total"], body["cdr"], count_statements) == (5, [], 1)

@@ -457,9 +457,10 @@ def test_the_newest_first_page_is_bounded_by_its_last_calldate(client, calls):
     with CaptureQueriesContext(connection) as queries:
         body = send({**LISTING, **FROM, "limit": 2}, client=client)
     assert names(body, calls) == ["g", "e"]
-    # the page query only sorts the calls from the page's last calldate on (e: 28th 00:30);
-    # it is joined with its look-ups (cdr_next, texts) in the same statement (issue 19)
-    pages = [q["sql"] for q in queries.captured_queries if "2026-11-28 00:30:00" in q["sql"]]
+    # the page query only sorts the calls from the calldate of the page's look-ahead row on
+    # (d: 27th 23:30; the row tells whether another page exists and, when none does, the
+    # total); it is joined with its look-ups (cdr_next, texts) in the same statement
+    pages = [q["sql"] for q in queries.captured_queries if "2026-11-27 23:30:00" in q["sql"]]
     assert len(pages) == 1 and ">=" in pages[0]
 
 
@@ -662,3 +663,32 @@ def test_custom_header_filters_combine_with_the_others(header_calls):
     fields = {"fcustom_header_1_1": "ACC-%", "fcustom_header__X-Custom-Header": "fixture%"}
     assert found(client, calls, **fields) == ["both"]
     assert found(client, calls, fcustom_header_1_1="ACC-%", fdatefrom="2026-11-27 11:00") == ["acc"]
+
+
+def _counts(queries) -> int:
+    cdr = [q["sql"] for q in queries.captured_queries if "auditevent" not in q["sql"]]
+    return sum("COUNT(" in sql.upper() for sql in cdr)  # not the login throttle's
+
+
+@pytest.mark.django_db
+def test_a_page_that_ends_before_its_limit_gives_the_total_without_a_count(client, calls):
+    with CaptureQueriesContext(connection) as queries:
+        body = ok(send({**LISTING, **FROM, "fcalled": "2001"}, client=client))
+    assert body["total"] == 2 and body["deferTotal"] is False and len(body["results"]) == 2
+    assert _counts(queries) == 0
+    with CaptureQueriesContext(connection) as queries:  # the last page, from an offset
+        body = ok(send({**LISTING, **FROM, "limit": 4, "start": 4}, client=client))
+    assert body["total"] == 6 and body["deferTotal"] is False and _counts(queries) == 0
+
+
+@pytest.mark.django_db
+def test_a_full_page_or_a_start_past_the_end_still_counts(client, calls):
+    with CaptureQueriesContext(connection) as queries:
+        body = ok(send({**LISTING, **FROM, "limit": 2}, client=client))
+    assert body["total"] == 6 and body["deferTotal"] is False and _counts(queries) == 1
+    with CaptureQueriesContext(connection) as queries:
+        body = ok(send({**LISTING, **FROM, "limit": 2, "start": 40}, client=client))
+    assert body["total"] == 6 and body["results"] == [] and _counts(queries) == 1
+    with CaptureQueriesContext(connection) as queries:  # exactly a page: the look-ahead says so
+        body = ok(send({**LISTING, **FROM, "limit": 6}, client=client))
+    assert body["total"] == 6 and len(body["results"]) == 6 and _counts(queries) == 0
