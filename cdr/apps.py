@@ -14,3 +14,19 @@ class CdrConfig(AppConfig):
         spool.register_remote_locator(
             lambda call, kind, index: remote_locate(call, kind, index=index)
         )
+
+        # Custom header definitions are read once per request (cdr.query.customheaders).
+        from django.core.signals import request_finished, request_started
+        from django.db.models.signals import post_delete, post_save
+
+        from cdr.models import CdrCustomHeader
+        from cdr.query import customheaders
+
+        request_started.connect(customheaders.begin_request, dispatch_uid="cdr-headers-begin")
+        request_finished.connect(customheaders.end_request, dispatch_uid="cdr-headers-end")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                customheaders.forget_definitions,
+                sender=CdrCustomHeader,
+                dispatch_uid=f"cdr-headers-forget-{signal is post_save}",
+            )

@@ -8,8 +8,10 @@ have a fixed column and no row; they are found by introspection.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdr import schema
 from cdr.models import CDR_NEXT_MAX, CdrCustomHeader
@@ -25,11 +27,42 @@ class CustomHeader:
     dynamic_column: int | None = None
 
 
-def _defined_headers() -> list[CdrCustomHeader]:
+def _read_definitions() -> list[CdrCustomHeader]:
     if not schema.has_table("cdr_custom_headers"):
         return []
     fields = schema.present_fields(CdrCustomHeader)
     return list(CdrCustomHeader.objects.only(*fields))
+
+
+# The definitions are read at most once per request: a list that shows every header names
+# them (``header_names``) and then resolves them (``resolve_custom_headers``), which read the
+# same table twice. The memo lives from Django's request_started to request_finished and is
+# dropped when a definition is saved or deleted, so a change shows in the next request, as
+# before; outside a request (commands, tests between requests) every call reads the table.
+_request = threading.local()
+_UNREAD = object()
+
+
+def begin_request(**_: Any) -> None:
+    _request.definitions = _UNREAD
+
+
+def end_request(**_: Any) -> None:
+    _request.definitions = None
+
+
+def forget_definitions(**_: Any) -> None:
+    if getattr(_request, "definitions", None) is not None:
+        _request.definitions = _UNREAD
+
+
+def _defined_headers() -> list[CdrCustomHeader]:
+    memo = getattr(_request, "definitions", None)
+    if memo is None:  # not in a request
+        return _read_definitions()
+    if memo is _UNREAD:
+        memo = _request.definitions = _read_definitions()
+    return memo
 
 
 def _fixed_columns() -> dict[str, str]:

@@ -93,6 +93,50 @@ def test_a_custom_header_filter(client):
     assert body["results"][0]["custom_headers"]["X-Account-Code"] == "ACME-7"
 
 
+def _definition_reads(queries) -> int:
+    """SELECTs of cdr_custom_headers' rows (not the schema's introspection of the table)."""
+    return sum(
+        "cdr_custom_headers" in q["sql"]
+        and q["sql"].lstrip().upper().startswith("SELECT")
+        and "information_schema" not in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+def test_a_list_reads_the_header_definitions_once_and_sees_a_new_one_next_time(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cdr.query import customheaders
+
+    custom_header_definition("X-Account-Code", 1, 1)
+    make_call("2026-11-27 10:00:00", dynamic_headers={(1, 1): "ACME-7", (1, 2): "t-1"})
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/api/v1/cdrs/", {"date_from": "2026-11-27"}).json()
+    assert _definition_reads(queries) == 1  # named and resolved from one read
+    assert body["results"][0]["custom_headers"] == {"X-Account-Code": "ACME-7"}
+    custom_header_definition("X-Tenant", 1, 2)  # between two requests
+    body = client.get("/api/v1/cdrs/", {"date_from": "2026-11-27"}).json()
+    assert body["results"][0]["custom_headers"] == {"X-Account-Code": "ACME-7", "X-Tenant": "t-1"}
+    # outside a request every call reads the table
+    with CaptureQueriesContext(connection) as queries:
+        customheaders.header_names()
+        customheaders.header_names()
+    assert _definition_reads(queries) == 2
+
+
+def test_a_definition_saved_during_a_request_is_read_again():
+    from cdr.query import customheaders
+
+    customheaders.begin_request()
+    try:
+        assert customheaders.resolve_custom_header("X-Late") is None
+        custom_header_definition("X-Late", 1, 3)
+        assert customheaders.resolve_custom_header("X-Late") is not None
+    finally:
+        customheaders.end_request()
+
+
 @pytest.mark.parametrize(
     "params, names",
     [
