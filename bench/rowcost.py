@@ -48,11 +48,35 @@ def _best(fn, runs: int) -> tuple[float, object]:
     return best, result
 
 
+def _sql_floor(read, runs: int) -> float:
+    """Best time of the page statement ``read()`` sends (the joined one, else all it sends),
+    run through the driver and fetched."""
+    from django.db import connection
+
+    statements: list[tuple] = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        read()
+    page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
+
+    def sql_only():
+        with connection.cursor() as cursor:
+            for sql, params in page or statements:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+
+    return _best(sql_only, runs)[0]
+
+
 def main() -> None:
     os.environ.setdefault("VMGUI_LOG_LEVEL", "WARNING")
     runs = int(os.environ.get("VMGUI_BENCH_RUNS", "15"))
     setup_django(bench_url())
-    from django.db import connection, connections
+    from django.db import connection
     from django.utils import timezone
 
     from api.legacy import api_php, tasks_cdr
@@ -80,26 +104,14 @@ def main() -> None:
         date_from=timezone.make_aware(start, zone), date_to=timezone.make_aware(end, zone)
     )
     scope = CdrScope.unrestricted()
-    statements: list[str] = []
-
-    def capture(execute, sql, params, many, context):
-        statements.append((sql, params))
-        return execute(sql, params, many, context)
-
     # what getVoipCalls reads: a columnar page where the tree has one, else row dicts
     fetch = getattr(engine, "fetch_page", engine.fetch_rows)
-    with connection.execute_wrapper(capture):
-        fetch(f, scope, limit=10_001)
-    page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
 
-    def sql_only():
-        with connections["default"].cursor() as cursor:
-            for sql, params in page or statements:
-                cursor.execute(sql, params)
-                cursor.fetchall()
+    def read():
+        return fetch(f, scope, limit=10_001)
 
-    sql_t, _ = _best(sql_only, runs)
-    rows_t, rows = _best(lambda: fetch(f, scope, limit=10_001), runs)
+    sql_t = _sql_floor(read, runs)
+    rows_t, rows = _best(read, runs)
     n = len(rows)
     shape_t, shaped = _best(lambda: shape(rows, []), runs)
     json_t, body = _best(lambda: dumps({"success": True, "cdr": shaped}), runs)
@@ -116,7 +128,6 @@ def main() -> None:
 def _rest(f, scope, runs: int) -> None:
     """The REST list's rows the same way: a keyset page of 1,000 (its largest default-ish
     page), engine, rows, JSON (the tree's renderer)."""
-    from django.db import connection
     from rest_framework.settings import api_settings
 
     from api.rest import rows as rest_rows
@@ -127,26 +138,11 @@ def _rest(f, scope, runs: int) -> None:
         lambda rows: [rest_rows.cdr_json(r) for r in rows]
     )
     renderer = api_settings.DEFAULT_RENDERER_CLASSES[0]()
-    statements: list[str] = []
-
-    def capture(execute, sql, params, many, context):
-        statements.append((sql, params))
-        return execute(sql, params, many, context)
 
     def read():
         return page_after(f, scope, descending=False, limit=1000)
 
-    with connection.execute_wrapper(capture):
-        read()
-    page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
-
-    def sql_only():
-        with connection.cursor() as cursor:
-            for sql, params in page or statements:
-                cursor.execute(sql, params)
-                cursor.fetchall()
-
-    sql_t, _ = _best(sql_only, runs)
+    sql_t = _sql_floor(read, runs)
     rows_t, rows = _best(read, runs)
     json_rows_t, out = _best(lambda: to_json(rows), runs)
     render_t, _ = _best(lambda: renderer.render({"results": out}), runs)

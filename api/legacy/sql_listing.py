@@ -147,9 +147,9 @@ def _streamed(
     def final_total(shown: int, more: bool) -> int:
         if provisional:
             return _provisional(page, shown, more)
-        if shown or not page.offset:
-            return page.offset + shown  # every row from the offset on was streamed
-        return query.count(f, principal.scope)  # the offset was past the end
+        # every row from the offset on was streamed; unless the offset was past the end
+        known = query.known_total(page.offset, shown, more)
+        return query.count(f, principal.scope) if known is None else known
 
     body = _write(head, pages, page.limit, None if total is not None else final_total)
     return StreamingHttpResponse(body, content_type="application/json")

@@ -49,12 +49,14 @@ class PerTokenRateThrottle(SimpleRateThrottle):
         if before * share + done + 1 > self.num_requests:
             self._wait = self._wait_for(done, before, into)
             return False
-        # counted for two periods: the next window still weighs it as its "previous"
-        if not self.cache.add(current, 1, timeout=2 * self.duration):
-            try:
-                self.cache.incr(current)
-            except ValueError:  # expired between add and incr
-                self.cache.set(current, 1, timeout=2 * self.duration)
+        # counted for two periods: the next window still weighs it as its "previous"; the
+        # counter read above decides between creating and incrementing it
+        if not done and self.cache.add(current, 1, timeout=2 * self.duration):
+            return True
+        try:
+            self.cache.incr(current)
+        except ValueError:  # expired since it was read
+            self.cache.set(current, 1, timeout=2 * self.duration)
         return True
 
     def _wait_for(self, done: int, before: int, into: float) -> float:

@@ -95,9 +95,8 @@ class Page(Sequence[dict]):
         if self._rows is None:
             keys = list(self._columns)
             values = [repeat(None) if v is None else v for v in self._columns.values()]
+            # zip stops at the real columns (``ID`` is always one); None columns repeat
             rows = [dict(zip(keys, row, strict=False)) for row in zip(*values, strict=False)]
-            if len(rows) < self._length:  # every column is None (cannot happen: ID is one)
-                rows += [dict.fromkeys(keys) for _ in range(self._length - len(rows))]
             names = [name for name, _ in self._headers]
             if names:
                 header_rows = zip(*(v for _, v in self._headers), strict=True)

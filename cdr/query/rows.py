@@ -161,13 +161,22 @@ _PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _MAX_PLANS = 32  # column sets and page plans per connection (a handful in practice)
 
 
-def _columns_plan(connection, alias: str, columns: tuple[str, ...]) -> tuple:
-    """(select SQL of ``cdr``'s ``columns``, their converters) for ``connection``."""
-    # the datetime converters bind the zone (and exist only with USE_TZ)
-    key = (columns, connection.timezone_name, settings.USE_TZ)
+def _remembered(connection, key: tuple, make: Callable[[], tuple]) -> tuple:
+    """``make()``, made once per ``connection`` and ``key`` (a bounded memory per connection)."""
     plans = _PLANS.setdefault(connection, {})
     plan = plans.get(key)
     if plan is None:
+        plan = make()
+        if len(plans) >= _MAX_PLANS:
+            plans.clear()
+        plans[key] = plan
+    return plan
+
+
+def _columns_plan(connection, alias: str, columns: tuple[str, ...]) -> tuple:
+    """(select SQL of ``cdr``'s ``columns``, their converters) for ``connection``."""
+
+    def make() -> tuple:
         compiler = Cdr.objects.using(alias).values(*columns).query.get_compiler(using=alias)
         compiler.setup_query()
         select = []
@@ -176,11 +185,10 @@ def _columns_plan(connection, alias: str, columns: tuple[str, ...]) -> tuple:
                 raise ValueError(f"unexpected parameters in the column list: {sql}")
             select.append(sql)
         converters = compiler.get_converters([item[0] for item in compiler.select])
-        plan = (select, _fast_converters(converters, connection))
-        if len(plans) >= _MAX_PLANS:
-            plans.clear()
-        plans[key] = plan
-    return plan
+        return select, _fast_converters(converters, connection)
+
+    # the datetime converters bind the zone (and exist only with USE_TZ)
+    return _remembered(connection, (columns, connection.timezone_name, settings.USE_TZ), make)
 
 
 def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tuple:
@@ -228,11 +236,8 @@ def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence
     with ``names`` and ``headers``, made once per connection, column set, headers and schema
     generation (introspection decides which look-up tables are joined and which columns hold
     latin1 text; ``schema.clear_cache()`` starts a new generation)."""
-    fixed = tuple((h.name, h.column) for h in headers if not h.dynamic_table)
-    key = ("page", names, fixed, connection.timezone_name, settings.USE_TZ, schema.generation())
-    plans = _PLANS.setdefault(connection, {})
-    plan = plans.get(key)
-    if plan is None:
+
+    def make() -> tuple:
         qn = connection.ops.quote_name
         select, joins, extra = _join_plan(names, headers, qn)
         row_select, convert = _columns_plan(connection, alias, names)
@@ -241,11 +246,11 @@ def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence
             f"JOIN {c} ON {c}.{qn('ID')} = p.{qn('ID')} AND {c}.{qn('calldate')} = p.{qn('calldate')} "
             + " ".join(joins)
         )
-        plan = (", ".join(row_select + select), joined, _row_maker(names, convert, extra))
-        if len(plans) >= _MAX_PLANS:
-            plans.clear()
-        plans[key] = plan
-    return plan
+        return ", ".join(row_select + select), joined, _row_maker(names, convert, extra)
+
+    fixed = tuple((h.name, h.column) for h in headers if not h.dynamic_table)
+    key = ("page", names, fixed, connection.timezone_name, settings.USE_TZ, schema.generation())
+    return _remembered(connection, key, make)
 
 
 def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHeader]):
@@ -286,9 +291,8 @@ def _fast_converters(converters: dict, connection) -> list[tuple[int, Callable]]
 
     Same results as ``compiler.apply_converters``; two converters that run for every row are
     replaced by equivalents without Django's per-value checks: MySQL's naive → aware datetime
-    (``make_aware`` in the connection's zone is ``replace(tzinfo=zone)`` for a zoneinfo zone,
-    ``_aware``)
-    and the sniffer IP decoding (``decode_ip`` itself).
+    (``make_aware`` in the connection's zone is ``replace(tzinfo=zone)`` for a zoneinfo zone:
+    ``_aware``) and the sniffer IP decoding (``decode_ip`` of each value: ``_addresses``).
     """
 
     mysql_datetime = None
