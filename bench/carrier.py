@@ -25,7 +25,8 @@ Sections (``--only`` picks some):
 * ``strategies``: count (exact, under the 1 s budget) and deep paging (OFFSET vs keyset).
 * ``throughput``: requests/s under a bounded concurrent load on loopback (``--clients``,
   default 4, keep-alive, for ``--seconds`` each) of api.php (1-row answer), the REST list (the
-  same 1-row filter) and a trivial Django view on the same gunicorn.
+  same 1-row filter) and a trivial Django view on the same gunicorn; and, as the ceiling of
+  any face, api.php's SQL alone on as many raw connections.
 * ``memory``: peak RSS growth of the worker serving sql.php ``limit=-1`` and a REST CSV
   export of ``--export-days`` days (default 3: ~1M rows at 10M CDRs).
 * ``pcap``: peak RSS growth of the worker serving api.php getPCAP of a ``--pcap-mb`` MB call
@@ -342,6 +343,35 @@ def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: flo
     return sum(counts) / (time.monotonic() - started)
 
 
+def _sql_load(statements: list[str], clients: int, seconds: float) -> float:
+    """Answers/s of ``clients`` raw MySQLdb connections each running ``statements`` in a loop
+    for ``seconds``: how fast the database alone gives a request's data (the ceiling of any
+    face that sends that SQL)."""
+    import MySQLdb
+    from django.db import connection
+
+    db = connection.settings_dict
+    stop = time.monotonic() + seconds
+    counts = [0] * clients
+
+    def loop(n: int) -> None:
+        raw = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
+                              passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
+        floor = Floor(raw)
+        while time.monotonic() < stop:
+            floor.run(statements)
+            counts[n] += 1
+        raw.close()
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.monotonic() - started)
+
+
 def throughput(servers: dict[str, Gunicorn], known: dict, clients: int, seconds: float) -> None:
     from django.contrib.auth import get_user_model
 
@@ -358,12 +388,17 @@ def throughput(servers: dict[str, Gunicorn], known: dict, clients: int, seconds:
              ("api.php getVoipCalls, 1 row", api, {}),
              ("REST list, 1 row", rest, {"Authorization": f"Bearer {token}"})]  # fmt: skip
     print(f"{clients} concurrent keep-alive clients, {seconds:.0f} s each, requests/s")
+    floor, client = _floor_client()
+    sql_rate = _sql_load(floor.capture(client, api), clients, seconds)
+    print(f"  {'':7} {'api.php 1 row: its SQL alone':34} {sql_rate:>8.1f} /s (raw connections)",
+          flush=True)  # fmt: skip
     for name, server in servers.items():
         trivial = None
         for label, path, headers in cases:
             rate = _load(server, path, headers, clients, seconds)
             trivial = trivial or rate
-            print(f"  {name:7} {label:34} {rate:>8.1f} req/s  {100 * rate / trivial:>5.1f} %",
+            alone = f"  ({100 * rate / sql_rate:.1f} % of its SQL alone)" if path == api else ""
+            print(f"  {name:7} {label:34} {rate:>8.1f} req/s  {100 * rate / trivial:>5.1f} %{alone}",
                   flush=True)  # fmt: skip
 
 

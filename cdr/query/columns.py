@@ -21,7 +21,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from cdr.query.page import Page, map_distinct
+from cdr.query.page import MEMO_FROM, Page, map_distinct
 from cdr.query.rows import codec_name, received_packets, scaled
 
 Column = Callable[[Sequence[Any]], list]
@@ -98,8 +98,7 @@ def _plan_of(spec: Sequence[Out]) -> _Plan:
 def _source_columns(rows: Sequence[dict], sources: Sequence[str]) -> dict[str, Sequence[Any]]:
     """{source: its values} of the ``sources`` the rows have."""
     if isinstance(rows, Page):  # already columns
-        found = {s: rows.column(s) for s in sources}
-        return {s: values for s, values in found.items() if values is not None}
+        return rows.columns_of(sources)
     first = rows[0]
     present = [s for s in sources if s in first]
     if len(present) == 1:
@@ -135,7 +134,7 @@ def _scale(column: Sequence[Any], divisor: int) -> list:
     # A *_multN column holds a few hundred distinct small ints: each is scaled once. Only a
     # column of ints (and NULLs) is memoized: there equal values are the same value (in a
     # mixed column 45 and Decimal("45") are equal but scale to a float and a Decimal).
-    if set(map(type, column)) <= _INTS:
+    if len(column) >= MEMO_FROM and set(map(type, column)) <= _INTS:
         return map_distinct(lambda v: scaled(v, divisor), column)
     return [scaled(v, divisor) for v in column]
 
@@ -147,6 +146,6 @@ def packets(column: Sequence[Any]) -> list:
 
 def codec_names(column: Sequence[Any]) -> list:
     """``codec_name`` of each payload number."""
-    if set(map(type, column)) <= _INTS:
+    if len(column) >= MEMO_FROM and set(map(type, column)) <= _INTS:
         return map_distinct(codec_name, column)
     return [codec_name(v) for v in column]

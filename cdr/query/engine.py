@@ -454,7 +454,15 @@ def row_columns() -> list[str]:
     info = schema.table_info("cdr")
     if info is None:
         raise QueryError(NO_CDR_TABLE)
-    return [c for c in ROW_COLUMNS if info.has(c)]
+    known = _ROW_COLUMNS_OF.get(id(info))
+    if known is None or known[0] is not info:
+        _ROW_COLUMNS_OF.clear()  # one table's columns at a time (a new introspection)
+        known = _ROW_COLUMNS_OF[id(info)] = (info, [c for c in ROW_COLUMNS if info.has(c)])
+    return list(known[1])
+
+
+# The last introspected cdr table (kept alive, so its id is not reused) → its row columns.
+_ROW_COLUMNS_OF: dict[int, tuple[schema.TableInfo, list[str]]] = {}
 
 
 def _ordered(qs: QuerySet, order: Sequence[str]) -> QuerySet:

@@ -57,6 +57,21 @@ class Page(Sequence[dict]):
         values = self._columns[key]
         return [None] * self._length if values is None else values
 
+    def columns_of(self, keys: Sequence[str]) -> dict[str, Sequence[Any]]:
+        """{key: its values} of the ``keys`` the rows have (``column`` for each, at once)."""
+        if self._rows is not None:
+            found = {key: self.column(key) for key in keys}
+            return {key: values for key, values in found.items() if values is not None}
+        columns, nones = self._columns, None
+        out = {}
+        for key in keys:
+            if key in columns:
+                values = columns[key]
+                if values is None:
+                    values = nones = nones or [None] * self._length
+                out[key] = values
+        return out
+
     def keys(self) -> list[str]:
         """The row keys (``custom_headers`` aside), in row order."""
         if self._rows is not None:
@@ -151,7 +166,7 @@ class _Memo(dict):
         return value
 
 
-_MEMO_FROM = 16  # rows
+MEMO_FROM = 16  # rows: below, map_distinct maps value by value
 
 
 def map_distinct(fn: Callable[[Any], Any], column: Sequence[Any]) -> list:
@@ -163,7 +178,7 @@ def map_distinct(fn: Callable[[Any], Any], column: Sequence[Any]) -> list:
     equal means the same. A column with an unhashable value is mapped value by value, and
     so is a short one (a one-row answer), where the memo would cost more than it saves.
     """
-    if len(column) < _MEMO_FROM:
+    if len(column) < MEMO_FROM:
         return [fn(v) for v in column]
     memo = _Memo(fn)
     try:

@@ -20,7 +20,7 @@ from functools import partial
 from socket import inet_ntoa
 
 from django.conf import settings
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, router
 from django.db.models import QuerySet
 
@@ -253,6 +253,61 @@ def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence
     return _remembered(connection, key, make)
 
 
+_FIELDS: dict[type, dict] = {}
+
+
+def _inner_sql(qs: QuerySet, keys: list[str], connection) -> tuple[str, list] | None:
+    """(sql, params) selecting ``keys`` of the page ``qs``: its filter, order and slice; None
+    when the ORM cannot name them in that order. EmptyResultSet when nothing can match.
+
+    When the filter joins no other table (the engine's look-ups are sub-selects), the
+    statement is written around the compiled WHERE clause: Django's full SELECT compile
+    (select list, ORDER BY resolution, a ``values()`` clone) cost about 130 µs, more than a
+    one-row answer's rows. Anything else is compiled by Django as before.
+    """
+    query = qs.query
+    if (
+        query.model is Cdr
+        and set(query.alias_map) <= {Cdr._meta.db_table}  # no join, the table's own name
+        and not (query.distinct or query.group_by or query.annotations or query.extra)
+        and not (query.combinator or query.select_for_update or query.extra_tables)
+        and query.standard_ordering  # not reversed by .reverse()
+        and all(isinstance(key, str) for key in query.order_by)
+    ):
+        fields = _FIELDS.get(Cdr)
+        if fields is None:
+            fields = _FIELDS[Cdr] = {f.name: f for f in Cdr._meta.concrete_fields}
+        if all(key.lstrip("-") in fields for key in (*keys, *query.order_by)):
+            compiler = query.get_compiler(connection=connection)
+            qn = connection.ops.quote_name
+            table = qn(Cdr._meta.db_table)
+            try:
+                where, params = compiler.compile(query.where)
+            except FullResultSet:
+                where, params = "", []
+            order = ", ".join(
+                f"{table}.{qn(fields[key.lstrip('-')].column)}"
+                + (" DESC" if key.startswith("-") else " ASC")
+                for key in query.order_by
+            )
+            limits = connection.ops.limit_offset_sql(query.low_mark, query.high_mark)
+            # Identifiers come from the model; values are the WHERE's parameters.
+            sql = (
+                "SELECT "  # noqa: S608
+                + ", ".join(f"{table}.{qn(fields[key].column)} AS {qn(key)}" for key in keys)
+                + f" FROM {table}"
+                + (f" WHERE {where}" if where else "")
+                + (f" ORDER BY {order}" if order else "")
+                + (f" {limits}" if limits else "")
+            )
+            return sql, list(params)
+    compiler = qs.values(*keys).query.get_compiler(using=qs.db)
+    sql, params = compiler.as_sql()
+    if [alias for _, _, alias in compiler.select] != keys:
+        return None
+    return sql, list(params)
+
+
 def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHeader]):
     """(sql, params, row maker) of the page ``qs`` (an ordered, sliced ``Cdr`` queryset) with
     ``columns`` and its look-ups, or None when it cannot be joined (then ``enrich`` does
@@ -265,13 +320,13 @@ def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHe
     keys = list(dict.fromkeys(["ID", "calldate", *order]))
     if any(name not in columns for name in keys):
         return None  # the outer ORDER BY can only name the page's columns
-    compiler = qs.values(*keys).query.get_compiler(using=qs.db)
     try:
-        inner, params = compiler.as_sql()
+        found = _inner_sql(qs, keys, connection)
     except EmptyResultSet:
         return "empty"  # a filter nothing can match (no query is sent, as the ORM does)
-    if [alias for _, _, alias in compiler.select] != keys:
+    if found is None:
         return None
+    inner, params = found
     select, joined, make = _page_plan(connection, qs.db, tuple(columns), headers)
     order_by = ", ".join(
         f"p.{qn(key.lstrip('-'))}{' DESC' if key.startswith('-') else ''}"

@@ -187,3 +187,63 @@ def test_the_row_columns_and_page_plan_are_made_once_per_connection():
     fetch_rows(DAY, SCOPE, limit=2)
     pages = [k for k in rowsmod._PLANS[wrapper] if k[0] == "page"]
     assert len(pages) == 1 + len([k for k in before if k[0] == "page"])  # a new generation
+
+
+def _django_inner(qs, keys):
+    """The page's keys as Django's full SELECT compile writes them (the reference)."""
+    return qs.values_list(*keys)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("f", "scope", "order", "offset", "limit", "count"),
+    [
+        (DAY, SCOPE, ("calldate",), 0, 10, 10),
+        (DAY, SCOPE, ("-calldate",), 2, 3, 3),
+        (DAY, SCOPE, ("-duration",), 0, None, 10),
+        (DAY, SCOPE, ("calldate",), 4, None, 6),  # an offset without a limit
+        (DAY, SCOPE, ("calldate",), 0, 0, 0),  # nothing can match: no statement
+        (CdrFilter(), SCOPE, ("ID",), 0, 5, 5),  # no condition at all
+        (CdrFilter(caller=["+420%", "1001"], numbers_or=True, called=["1001"]), SCOPE, (), 0, 9, 8),
+        (CdrFilter(caller_domain=["%example%"], sipcallerip=["10.0.0.0/8"]), SCOPE, (), 0, 9, 9),
+        (CdrFilter(call_ids=["čšř-1@例え.jp", "čšř-2%"]), SCOPE, ("-calldate",), 0, 9, 2),
+        (CdrFilter(cdr_ids=[9001, 9003, 9005], sensors=[1, None]), SCOPE, ("calldate",), 0, 9, 1),
+        (DAY, CdrScope(sensors=(2,), numbers=("+81%",)), ("calldate",), 0, 9, 1),
+        (DAY, CdrScope(networks=("10.0.0.0/24",), domains=("%example.com",)), ("ID",), 0, 9, 9),
+        (DAY, CdrScope.nothing(), ("calldate",), 0, 9, 0),
+    ],
+)
+def test_the_page_statement_finds_the_rows_djangos_full_compile_finds(
+    f, scope, order, offset, limit, count
+):
+    """The page's inner statement is written around the compiled WHERE (cdr.query.rows
+    ``_inner_sql``): same rows, same order as the ORM's own SELECT, for every kind of filter,
+    restriction, sort and slice."""
+    from cdr.query import rows as rowsmod
+
+    _calls()
+    for n in range(6):
+        make_call(
+            f"2026-11-27 0{n}:30:00",
+            caller=f"+4206011{n}",
+            duration=n * 7 % 5,
+            id_sensor=None if n == 3 else 1 + n % 2,
+            ID=9000 + n,
+        )
+    qs = engine._ordered(engine.cdr_queryset(f, scope), order)
+    qs = qs[offset : offset + limit] if limit is not None else qs[offset:]
+    keys = ["ID", "calldate"]
+    expected = [tuple(row) for row in _django_inner(qs, keys)]
+    try:
+        sql, params = rowsmod._inner_sql(qs, keys, connection)
+    except rowsmod.EmptyResultSet:
+        assert expected == [] and count == 0
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = [row[0] for row in cursor.fetchall()]
+    assert found == [row[0] for row in expected] and len(found) == count
+    if limit != 0:
+        assert fetch_rows(f, scope, order=order, offset=offset, limit=limit) == enrich(
+            list(engine._page(f, scope, order, offset, limit).values(*engine.row_columns())), []
+        )
