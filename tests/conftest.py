@@ -25,9 +25,9 @@ from cdr.ddl import SchemaOptions, create_schema
 
 # Fast hashing in tests only: the production hasher is deliberately slow.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# The file cache of this test process only (two suites may run at once on one machine; a
+# The local cache of this test process only (two suites may run at once on one machine; a
 # Redis cache is what tests/test_multihost.py starts for itself).
-if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+if settings.CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":
     settings.CACHES = {
         "default": {
             **settings.CACHES["default"],

@@ -6,7 +6,9 @@ rate (``100000/day`` is 100,000 floats a request). This throttle counts in const
 (issue 19): one counter per token and fixed window of the period, and the sliding window's
 count estimated from the current window and the previous one, weighted by the part of the
 previous window that still lies within the last period (the "sliding window counter").
-Counters live in the same cache as before (Redis when configured: ``INCR`` is atomic there).
+Counters live in the same cache as before: Redis when configured, else the host's cache
+(diskcache); ``incr`` is atomic in both, and a request is judged by the count its own
+increment returned, so concurrent workers never let more requests through than the budget.
 """
 
 from __future__ import annotations
@@ -41,23 +43,36 @@ class PerTokenRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window, into = divmod(now, self.duration)
         current, previous = f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}"
-        counts = self.cache.get_many([current, previous])
-        done, before = counts.get(current, 0), counts.get(previous, 0)
+        before = self.cache.get(previous, 0)
+        # Counted first, then judged by the count the increment returned: two workers that
+        # ask at once get two different counts, so the budget's last request goes to one of
+        # them (a read, a decision and a write would let both through).
+        done = self._count(current)
         # requests of the last period: this window's, and the share of the previous window's
         # that falls within the period (assumed spread evenly over that window)
         share = 1 - into / self.duration
-        if before * share + done + 1 > self.num_requests:
-            self._wait = self._wait_for(done, before, into)
+        if before * share + done > self.num_requests:
+            self._uncount(current)  # a refused request spends nothing
+            self._wait = self._wait_for(done - 1, before, into)
             return False
-        # counted for two periods: the next window still weighs it as its "previous"; the
-        # counter read above decides between creating and incrementing it
-        if not done and self.cache.add(current, 1, timeout=2 * self.duration):
-            return True
-        try:
-            self.cache.incr(current)
-        except ValueError:  # expired since it was read
-            self.cache.set(current, 1, timeout=2 * self.duration)
         return True
+
+    def _count(self, key: str) -> int:
+        """This request counted in ``key`` (atomically); the window's count with it."""
+        try:
+            return self.cache.incr(key)
+        except ValueError:  # the window's first request, or its counter expired
+            pass
+        # counted for two periods: the next window still weighs it as its "previous"
+        if self.cache.add(key, 1, timeout=2 * self.duration):
+            return 1
+        return self.cache.incr(key)  # another worker created it first
+
+    def _uncount(self, key: str) -> None:
+        try:
+            self.cache.decr(key)
+        except ValueError:  # expired meanwhile: nothing left to give back
+            pass
 
     def _wait_for(self, done: int, before: int, into: float) -> float:
         """Seconds until one more request fits the estimate."""
