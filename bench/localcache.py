@@ -26,7 +26,7 @@ BACKENDS = {
         "OPTIONS": {"MAX_ENTRIES": 20_000},  # vmgui's former setting
     },
     "diskcache": {
-        "BACKEND": "diskcache.DjangoCache",
+        "BACKEND": "vmgui.hostcache.HostCache",
         "SHARDS": 8,
         "DATABASE_TIMEOUT": 0.05,
         "OPTIONS": {"size_limit": 256 * 2**20},  # vmgui's setting (vmgui/settings.py)

@@ -27,7 +27,7 @@ from cdr.ddl import SchemaOptions, create_schema
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The local cache of this test process only (two suites may run at once on one machine; a
 # Redis cache is what tests/test_multihost.py starts for itself).
-if settings.CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":
+if settings.CACHES["default"]["BACKEND"] == "vmgui.hostcache.HostCache":
     settings.CACHES = {
         "default": {
             **settings.CACHES["default"],

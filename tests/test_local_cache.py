@@ -17,6 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import diskcache.core as diskcache_core
+import pytest
 from django.conf import settings
 
 # One worker: waits for the start file, then asks the REST throttle ATTEMPTS times for the
@@ -90,3 +92,23 @@ def test_two_workers_of_one_host_spend_one_rest_budget_and_never_more(tmp_path):
 def test_a_budget_counted_by_other_workers_is_the_budget_of_the_next_one(tmp_path):
     assert _workers(tmp_path, count=1, attempts=30, rate="40/hour") == [30]
     assert _workers(tmp_path, count=1, attempts=30, rate="40/hour") == [10]
+
+
+@pytest.mark.django_db
+def test_a_worker_keeps_its_cache_connections_between_requests(monkeypatch):
+    """Django closes every cache after each request; reopening diskcache's SQLite files
+    cost ~2 ms a request (vmgui.hostcache keeps them)."""
+    from django.core.cache import cache
+    from django.test import Client
+
+    client = Client()
+    cache.get_many([f"warm-{n}" for n in range(64)])  # every shard opened once
+    opened = []
+    real = diskcache_core.sqlite3.connect
+    monkeypatch.setattr(
+        diskcache_core.sqlite3, "connect", lambda *a, **k: opened.append(a) or real(*a, **k)
+    )
+    for _ in range(3):
+        assert client.get("/php/api.php").status_code == 200  # request_finished closes caches
+        cache.get_many([f"warm-{n}" for n in range(64)])
+    assert opened == []

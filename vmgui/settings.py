@@ -88,6 +88,7 @@ if env_str("VMGUI_DATABASE_REPLICA_URL", "").strip():
 # cache is diskcache's (SQLite files): Django's file cache lists its whole directory on
 # every write (1.7 ms at 1,000 entries, 26 ms at 15,000; a REST token's budget writes one
 # entry per window) and its incr is a read and a write that two workers can interleave.
+# vmgui.hostcache keeps its SQLite connections open between requests.
 REDIS_URL = env_redis_url("VMGUI_REDIS_URL")
 CACHE_DIR = Path(env_str("VMGUI_CACHE_DIR", str(DATA_DIR / "cache")))
 if REDIS_URL:
@@ -103,7 +104,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "diskcache.DjangoCache",
+            "BACKEND": "vmgui.hostcache.HostCache",
             "LOCATION": str(CACHE_DIR),
             # 8 SQLite files: writers of different keys rarely wait for one another. A write
             # that finds its file locked retries until it is done; a read gives up after
