@@ -318,21 +318,18 @@ def strategies(known: dict, runs: int) -> None:
     print(f"{f'keyset page at row {deep:,} (REST/GUI cursor)':52} {100:>10} {ms:>9.1f}")
 
 
-def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: float) -> float:
-    """Requests/s of ``clients`` keep-alive loops on ``path`` for ``seconds``."""
+def _rate(clients: int, seconds: float, open_, once, close) -> float:
+    """Completions/s of ``clients`` threads, each opening its connection (``open_()``) and
+    calling ``once(conn)`` in a loop for ``seconds``, then ``close(conn)``."""
     stop = time.monotonic() + seconds
     counts = [0] * clients
 
     def loop(n: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        conn = open_()
         while time.monotonic() < stop:
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{path}: HTTP {response.status}")
+            once(conn)
             counts[n] += 1
-        conn.close()
+        close(conn)
 
     started = time.monotonic()
     threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
@@ -341,6 +338,25 @@ def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: flo
     for t in threads:
         t.join()
     return sum(counts) / (time.monotonic() - started)
+
+
+def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: float) -> float:
+    """Requests/s of ``clients`` keep-alive loops on ``path`` for ``seconds``."""
+
+    def once(conn: http.client.HTTPConnection) -> None:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: HTTP {response.status}")
+
+    return _rate(
+        clients,
+        seconds,
+        lambda: http.client.HTTPConnection("127.0.0.1", server.port, timeout=60),
+        once,
+        lambda conn: conn.close(),
+    )
 
 
 def _sql_load(statements: list[str], clients: int, seconds: float) -> float:
@@ -351,25 +367,14 @@ def _sql_load(statements: list[str], clients: int, seconds: float) -> float:
     from django.db import connection
 
     db = connection.settings_dict
-    stop = time.monotonic() + seconds
-    counts = [0] * clients
 
-    def loop(n: int) -> None:
-        raw = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                              passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
-        floor = Floor(raw)
-        while time.monotonic() < stop:
-            floor.run(statements)
-            counts[n] += 1
-        raw.close()
+    def open_() -> Floor:
+        return Floor(MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
+                                     passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4"))  # fmt: skip
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(counts) / (time.monotonic() - started)
+    return _rate(
+        clients, seconds, open_, lambda floor: floor.run(statements), lambda f: f.raw.close()
+    )
 
 
 def throughput(servers: dict[str, Gunicorn], known: dict, clients: int, seconds: float) -> None:
