@@ -10,7 +10,8 @@ from typing import Any
 from django.utils import timezone
 
 from cdr.codecnumbers import codec_name
-from cdr.query.page import Page, map_distinct
+from cdr.query.columns import codec_names
+from cdr.query.page import Page
 
 
 def value(v: Any) -> Any:
@@ -64,8 +65,8 @@ def cdr_json_rows(rows: Sequence[dict]) -> list[dict]:
         if payloads is None:
             continue
         key = f"{side}_codec"
-        for row, name in zip(out, map_distinct(_codec, payloads), strict=True):
-            if name is not _NO_PAYLOAD:
+        for row, payload, name in zip(out, payloads, codec_names(payloads), strict=True):
+            if payload is not None:
                 row[key] = name
     return out
 
@@ -85,10 +86,3 @@ def _json_column(column: Sequence[Any]) -> Sequence[Any]:
     if kinds == {Decimal}:
         return [v if v is None else float(v) for v in column]
     return [value(v) for v in column]
-
-
-_NO_PAYLOAD = object()
-
-
-def _codec(payload: Any) -> Any:
-    return _NO_PAYLOAD if payload is None else codec_name(payload)

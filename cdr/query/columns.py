@@ -21,7 +21,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from cdr.query.page import MEMO_FROM, Page, map_distinct
+from cdr.query.page import Page, map_ints
 from cdr.query.rows import codec_name, received_packets, scaled
 
 Column = Callable[[Sequence[Any]], list]
@@ -127,16 +127,11 @@ def scaled_by(divisor: int) -> Column:
 
 
 _SCALED: dict[int, Column] = {}
-_INTS = frozenset({int, type(None)})
 
 
 def _scale(column: Sequence[Any], divisor: int) -> list:
-    # A *_multN column holds a few hundred distinct small ints: each is scaled once. Only a
-    # column of ints (and NULLs) is memoized: there equal values are the same value (in a
-    # mixed column 45 and Decimal("45") are equal but scale to a float and a Decimal).
-    if len(column) >= MEMO_FROM and set(map(type, column)) <= _INTS:
-        return map_distinct(lambda v: scaled(v, divisor), column)
-    return [scaled(v, divisor) for v in column]
+    # A *_multN column holds a few hundred distinct small ints: each is scaled once.
+    return map_ints(lambda v: scaled(v, divisor), column)
 
 
 def packets(column: Sequence[Any]) -> list:
@@ -146,6 +141,4 @@ def packets(column: Sequence[Any]) -> list:
 
 def codec_names(column: Sequence[Any]) -> list:
     """``codec_name`` of each payload number."""
-    if len(column) >= MEMO_FROM and set(map(type, column)) <= _INTS:
-        return map_distinct(codec_name, column)
-    return [codec_name(v) for v in column]
+    return map_ints(codec_name, column)

@@ -166,7 +166,7 @@ class _Memo(dict):
         return value
 
 
-MEMO_FROM = 16  # rows: below, map_distinct maps value by value
+_MEMO_FROM = 16  # rows
 
 
 def map_distinct(fn: Callable[[Any], Any], column: Sequence[Any]) -> list:
@@ -178,10 +178,26 @@ def map_distinct(fn: Callable[[Any], Any], column: Sequence[Any]) -> list:
     equal means the same. A column with an unhashable value is mapped value by value, and
     so is a short one (a one-row answer), where the memo would cost more than it saves.
     """
-    if len(column) < MEMO_FROM:
+    if len(column) < _MEMO_FROM:
         return [fn(v) for v in column]
     memo = _Memo(fn)
     try:
         return list(map(memo.__getitem__, column))
     except TypeError:
         return [fn(v) for v in column]
+
+
+# The types of an integer column as the driver gives it (NULL is None).
+INTS = frozenset({int, type(None)})
+
+
+def map_ints(fn: Callable[[Any], Any], column: Sequence[Any]) -> list:
+    """``map_distinct`` of a column of ints and NULLs, else ``fn`` of each value.
+
+    Only there are equal values the same value: in a mixed column 45 and Decimal("45") are
+    equal but ``fn`` may give them different results. A short column is mapped value by
+    value without looking at its types.
+    """
+    if len(column) >= _MEMO_FROM and set(map(type, column)) <= INTS:
+        return map_distinct(fn, column)
+    return [fn(v) for v in column]

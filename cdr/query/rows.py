@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from socket import inet_ntoa
 
 from django.conf import settings
@@ -29,7 +29,7 @@ from cdr.codecnumbers import CODEC_NAMES
 from cdr.fields import SnifferIPField, decode_ip
 from cdr.models import CDR_NEXT_MODELS, Cdr, CdrNext, CdrSipResponse, CdrUa, Sensor
 from cdr.query.customheaders import CustomHeader
-from cdr.query.page import Page, map_distinct
+from cdr.query.page import INTS, Page, map_distinct
 from cdr.query.storedtext import display_row, display_text, display_value, latin1_columns
 
 
@@ -253,7 +253,10 @@ def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence
     return _remembered(connection, key, make)
 
 
-_FIELDS: dict[type, dict] = {}
+@cache
+def _cdr_fields() -> dict:
+    """{field name: field} of ``cdr``'s columns."""
+    return {f.name: f for f in Cdr._meta.concrete_fields}
 
 
 def _inner_sql(qs: QuerySet, keys: list[str], connection) -> tuple[str, list] | None:
@@ -274,9 +277,7 @@ def _inner_sql(qs: QuerySet, keys: list[str], connection) -> tuple[str, list] | 
         and query.standard_ordering  # not reversed by .reverse()
         and all(isinstance(key, str) for key in query.order_by)
     ):
-        fields = _FIELDS.get(Cdr)
-        if fields is None:
-            fields = _FIELDS[Cdr] = {f.name: f for f in Cdr._meta.concrete_fields}
+        fields = _cdr_fields()
         if all(key.lstrip("-") in fields for key in (*keys, *query.order_by)):
             compiler = query.get_compiler(connection=connection)
             qn = connection.ops.quote_name
@@ -374,12 +375,11 @@ def _fast_converters(converters: dict, connection) -> list[tuple[int, Callable]]
 
 
 _PACK_IPV4 = struct.Struct("!I").pack
-_INTS = frozenset({int, type(None)})
 
 
 def _addresses(column: Sequence) -> list:
     """``decode_ip`` of each value of an IP column."""
-    if set(map(type, column)) <= _INTS:  # int unsigned columns: IPv4
+    if set(map(type, column)) <= INTS:  # int unsigned columns: IPv4
         try:
             return [None if v is None else inet_ntoa(_PACK_IPV4(v)) for v in column]
         except struct.error:  # not a 32-bit address: decode_ip says what is wrong
