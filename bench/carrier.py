@@ -54,6 +54,7 @@ from bench.common import (
     bench_url,
     free_port,
     median_ms,
+    raw_connection,
     setup_django,
     timed,
 )
@@ -184,14 +185,10 @@ class Floor:
 
 def _floor_client():
     """(Floor on a raw MySQLdb connection, an in-process client logged in to sql.php)."""
-    import MySQLdb
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
 
-    db = connection.settings_dict
-    raw = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                          passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
+    raw = raw_connection()
     settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
     client = Client()
     login = client.get("/php/model/sql.php", {"module": "bypass_login", "user": BENCH_USER,
@@ -363,17 +360,12 @@ def _sql_load(statements: list[str], clients: int, seconds: float) -> float:
     """Answers/s of ``clients`` raw MySQLdb connections each running ``statements`` in a loop
     for ``seconds``: how fast the database alone gives a request's data (the ceiling of any
     face that sends that SQL)."""
-    import MySQLdb
-    from django.db import connection
-
-    db = connection.settings_dict
-
-    def open_() -> Floor:
-        return Floor(MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                                     passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4"))  # fmt: skip
-
     return _rate(
-        clients, seconds, open_, lambda floor: floor.run(statements), lambda f: f.raw.close()
+        clients,
+        seconds,
+        lambda: Floor(raw_connection()),
+        lambda floor: floor.run(statements),
+        lambda f: f.raw.close(),
     )
 
 

@@ -36,6 +36,7 @@ import time
 
 from django.db import connection, connections
 
+from bench.common import raw_connection
 from cdr import schema
 from cdr.ddl import SchemaOptions, create_schema
 
@@ -262,13 +263,7 @@ def generate(rows: int, threads: int = 2) -> float:
     errors: list[BaseException] = []
 
     def worker() -> None:
-        import MySQLdb
-
-        db = connection.settings_dict
-        conn = MySQLdb.connect(
-            host=db["HOST"], port=int(db["PORT"] or 3306), user=db["USER"],
-            passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4",
-        )  # fmt: skip
+        conn = raw_connection()
         try:
             cur = conn.cursor()
             cur.execute("SET SESSION unique_checks = 0, foreign_key_checks = 0")

@@ -20,6 +20,17 @@ def bench_url() -> str:
     return os.environ.get("VMGUI_BENCH_MYSQL_URL", DEFAULT_URL)
 
 
+def raw_connection():
+    """A plain MySQLdb connection to Django's database with the driver's default conversions
+    (no Django, no vmgui.dbconv): how a script would run the SQL directly, the floor."""
+    import MySQLdb
+    from django.db import connection
+
+    db = connection.settings_dict
+    return MySQLdb.connect(host=db["HOST"], port=int(db["PORT"] or 3306), user=db["USER"],
+                           passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
+
+
 def setup_django(url: str) -> None:
     """Point Django at the bench database (created if missing) and migrate vmgui's tables."""
     import MySQLdb

@@ -19,7 +19,15 @@ import os
 import urllib.parse
 import urllib.request
 
-from bench.common import Server, bench_table, bench_url, median_ms, setup_django, timed
+from bench.common import (
+    Server,
+    bench_table,
+    bench_url,
+    median_ms,
+    raw_connection,
+    setup_django,
+    timed,
+)
 
 CASES = [
     (
@@ -70,17 +78,7 @@ def main() -> None:
         )
         caller, call_id = cursor.fetchone()
 
-    import MySQLdb
-
-    db = connection.settings_dict
-    raw = MySQLdb.connect(
-        host=db["HOST"],
-        port=int(db["PORT"]),
-        user=db["USER"],
-        passwd=db["PASSWORD"],
-        db=db["NAME"],
-        charset="utf8mb4",
-    )
+    raw = raw_connection()
     print(f"getVoipCalls on {rows} CDRs, {runs} runs each, median ms")
     print(f"{'case':28} {'rows':>6} {'direct SQL':>11} {'api.php':>9} {'ratio':>7}")
     env = {"VMGUI_DATABASE_URL": url, "VMGUI_API_MAX_ROWS": "10000", "VMGUI_LOG_LEVEL": "WARNING"}

@@ -11,8 +11,8 @@ On the ``bench.carrier_data`` table (generate it with ``python -m bench.carrier`
 of the 10,000 calls from ``VMGUI_BENCH_ROW`` (default the 500,000th) on, API_MAX_ROWS' size. Stages, each the best of
 ``VMGUI_BENCH_RUNS`` (default 15) runs, in µs per row:
 
-* *SQL*: the page's joined statement run through the driver and fetched (tuples, the
-  driver's own conversions): the floor of a row;
+* *SQL*: the page's joined statement run directly on a plain MySQLdb connection and fetched
+  (tuples, the driver's default conversions, as bench.carrier's floor): the floor of a row;
 * *engine*: ``fetch_page`` (``fetch_rows`` in older trees) minus *SQL* (ORM conversions,
   display text, look-up keys);
 * *shape*: engine rows → api.php's row dicts;
@@ -35,7 +35,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a file: another checkout on PYTHONPATH comes first
     sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from bench.common import bench_url, setup_django
+from bench.common import bench_url, raw_connection, setup_django
 
 
 def _best(fn, runs: int) -> tuple[float, object]:
@@ -50,7 +50,7 @@ def _best(fn, runs: int) -> tuple[float, object]:
 
 def _sql_floor(read, runs: int) -> float:
     """Best time of the page statement ``read()`` sends (the joined one, else all it sends),
-    run through the driver and fetched."""
+    run directly on a plain MySQLdb connection (the driver's own conversions) and fetched."""
     from django.db import connection
 
     statements: list[tuple] = []
@@ -63,13 +63,18 @@ def _sql_floor(read, runs: int) -> float:
         read()
     page = [(sql, params) for sql, params in statements if "cdr_sip_response" in sql]
 
-    def sql_only():
-        with connection.cursor() as cursor:
-            for sql, params in page or statements:
-                cursor.execute(sql, params)
-                cursor.fetchall()
+    raw = raw_connection()
 
-    return _best(sql_only, runs)[0]
+    def sql_only():
+        cursor = raw.cursor()
+        for sql, params in page or statements:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    try:
+        return _best(sql_only, runs)[0]
+    finally:
+        raw.close()
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from sharing.branding import share_site_of
+from vmgui.dbconv import mysql_conversions
 from vmgui.env import (
     ConfigError,
     env_bool,
@@ -57,7 +58,8 @@ LANGUAGE_CODE = "en-us"
 _db = env_database_url("VMGUI_DATABASE_URL", f"sqlite:///{DATA_DIR / 'vmgui.sqlite3'}")
 _db["TIME_ZONE"] = SNIFFER_TIME_ZONE
 if _db["ENGINE"] == "django.db.backends.mysql":
-    _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4"})
+    # conv: dates parsed in C (vmgui.dbconv), the same values as the driver's own functions
+    _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "conv": mysql_conversions()})
     # Our own tables get the server's default engine; the sniffer's tables are never touched.
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 _db["CONN_MAX_AGE"] = env_int("VMGUI_DB_CONN_MAX_AGE", 60, minimum=0)

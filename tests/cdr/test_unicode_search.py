@@ -16,6 +16,7 @@ from django.db import connection
 from django.test import Client
 
 from cdr.query.engine import CdrFilter, cdr_queryset, fetch_rows
+from cdr.query.rows import display_texts
 from cdr.query.scope import CdrScope
 from cdr.query.storedtext import display_text, stored_form
 from tests.api.legacy.test_hostile_support import superuser_session
@@ -187,6 +188,14 @@ def test_stored_form_and_display_text_are_inverse():
     assert stored_form("日") == "æ—¥"  # the bytes E6 97 A5 read as MySQL's latin1 (cp1252)
     assert display_text("M\u00fcller") == "Müller"  # real latin1: not UTF-8, kept
     assert display_text(stored_form("日本")[:-1]) == "日"  # cut inside a character
+
+
+def test_a_page_column_shows_its_sent_text_whether_or_not_it_is_all_ascii():
+    ascii_column = ("4206", None, "", "voip.example.com") * 10
+    assert display_texts(ascii_column) is ascii_column  # nothing to translate: kept as is
+    mixed = (*ascii_column, stored_form("žluťoučký.cz"), None, "M\u00fcller")
+    assert list(display_texts(mixed)) == [*ascii_column, "žluťoučký.cz", None, "Müller"]
+    assert display_texts((b"\xe6\x97\xa5", "x")) == [b"\xe6\x97\xa5", "x"]  # not text: kept
 
 
 @pytest.mark.mysql
