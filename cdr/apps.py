@@ -30,3 +30,10 @@ class CdrConfig(AppConfig):
                 sender=CdrCustomHeader,
                 dispatch_uid=f"cdr-headers-forget-{signal is post_save}",
             )
+
+        # The per-request database ping, skipped for a connection used moments ago
+        # (vmgui.dbhealth); connected after Django's close_old_connections, so it runs after it.
+        from vmgui import dbhealth
+
+        request_started.connect(dbhealth.skip_recent_check, dispatch_uid="vmgui-db-recent")
+        request_finished.connect(dbhealth.note_healthy, dispatch_uid="vmgui-db-healthy")

@@ -64,6 +64,10 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 _db["CONN_MAX_AGE"] = env_int("VMGUI_DB_CONN_MAX_AGE", 60, minimum=0)
 _db["CONN_HEALTH_CHECKS"] = True
+# ... but not for a connection that served a request less than this ago (vmgui.dbhealth)
+DB_HEALTH_CHECK_IDLE_MS = env_int(
+    "VMGUI_DB_HEALTH_CHECK_IDLE_MS", 1000, minimum=0, maximum=3_600_000
+)
 DATABASES = {"default": _db}
 # Scale-out (docs/deployment.md): reads of the sniffer's tables from a MariaDB replica. vmgui's
 # own tables (users, sessions, audit, shares, reports, tokens) and every write stay on the
