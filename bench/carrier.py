@@ -17,8 +17,9 @@ Sections (``--only`` picks some):
   database) + the SQL that returns the complete answer, executed directly: the data statements
   the request sends (captured in-process: the page joined with its texts, names and Call-IDs,
   the calldate bound of a two-step page, the listing's count) run on a raw MySQLdb connection
-  and fetched. Auth and session statements are not part of the floor. Medians of
-  ``VMGUI_BENCH_RUNS`` runs (default 20).
+  and fetched. Auth and session statements are not part of the floor. Each of
+  ``VMGUI_BENCH_RUNS`` rounds (default 20) times the HTTP floor, the SQL and every server back
+  to back (medians), so all of them meet the same machine load.
 * ``alone``: the one-row answers with nothing else running (one server, one worker, the
   trees one after the other, sequential requests): the cost of a request next to its floor
   without the interleaved run's CPU contention (two servers and the client on the cores).
@@ -39,12 +40,12 @@ import argparse
 import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.common import (
@@ -203,15 +204,15 @@ ONE_ROW_SHAPES = ("1 day, exact caller", "30 days, exact caller", "30 days, Call
 
 def alone(roots: dict[str, Path], env: dict, known: dict, runs: int) -> None:
     """The one-row answers with nothing else running: one gunicorn with ONE worker per tree,
-    the trees one after the other, sequential requests (``runs`` each, medians). *+ms* =
-    request − (HTTP floor of the same server + the answer's SQL run directly)."""
+    the trees one after the other. Each of the ``runs`` rounds times the HTTP floor, the
+    answer's SQL run directly and the request back to back, so all three meet the same
+    machine (medians). *+ms* = request − (HTTP floor + SQL)."""
     floor, client = _floor_client()
     print(f"{'tree':7} {'face':8} {'shape':24} {'HTTP':>6} {'SQL':>6} {'floor':>6} "
           f"{'request':>8} {'+ms':>6} {'ratio':>6}")  # fmt: skip
     for name, root in roots.items():
         with Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")}, workers=1) as server:
             cookie = _sql_session(server)
-            http = median_ms(timed(lambda: server.get("/api.php"), runs))
             for label, api, sql in shapes(known):
                 if label not in ONE_ROW_SHAPES:
                     continue
@@ -221,11 +222,31 @@ def alone(roots: dict[str, Path], env: dict, known: dict, runs: int) -> None:
                 ):
                     path = path_of(params)
                     statements = floor.capture(client, path)
-                    sql_ms = median_ms(timed(lambda st=statements: floor.run(st), runs))
-                    ms = median_ms(timed(lambda p=path, h=headers: server.get(p, h), runs))
-                    base = http + sql_ms
-                    print(f"{name:7} {face:8} {label:24} {http:>6.2f} {sql_ms:>6.2f} {base:>6.2f} "
-                          f"{ms:>8.2f} {ms - base:>6.2f} {ms / base:>5.2f}x", flush=True)  # fmt: skip
+                    ms = _round_robin(
+                        {
+                            "http": lambda: server.get("/api.php"),
+                            "sql": lambda st=statements: floor.run(st),
+                            "request": lambda p=path, h=headers: server.get(p, h),
+                        },
+                        runs,
+                    )
+                    base = ms["http"] + ms["sql"]
+                    print(f"{name:7} {face:8} {label:24} {ms['http']:>6.2f} {ms['sql']:>6.2f} "
+                          f"{base:>6.2f} {ms['request']:>8.2f} {ms['request'] - base:>6.2f} "
+                          f"{ms['request'] / base:>5.2f}x", flush=True)  # fmt: skip
+
+
+def _round_robin(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Median ms of each call, the calls timed one after the other in each of ``runs`` rounds
+    (after two untimed rounds)."""
+    samples: dict[str, list[float]] = {key: [] for key in calls}
+    for round_ in range(runs + 2):
+        for key, call in calls.items():
+            start = time.perf_counter()
+            call()
+            if round_ >= 2:
+                samples[key].append(time.perf_counter() - start)
+    return {key: median_ms(values) for key, values in samples.items()}
 
 
 def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = "") -> None:
@@ -238,8 +259,9 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = ""
     http_floor = {name: median_ms(timed(lambda s=s: s.get("/api.php"), runs))
                   for name, s in servers.items()}  # fmt: skip
     names = list(servers)
-    print("HTTP floor (/api.php, no DB): " + ", ".join(f"{n} {v:.2f} ms"
-          for n, v in http_floor.items()))  # fmt: skip
+    print("HTTP floor (/api.php, no DB) at the start: " + ", ".join(f"{n} {v:.2f} ms"
+          for n, v in http_floor.items()) + f"; each row's floor is {names[0]}'s, timed in "
+          "the row's rounds")  # fmt: skip
     head = f"{'face':8} {'shape':32} {'rows':>6} {'SQL':>8} {'floor':>8} "
     head += " ".join(f"{n:>9} {'ratio':>6} {'+ms':>7}" for n in names)
     print(head)
@@ -255,25 +277,17 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = ""
             sent = cookies if face == "sql.php" else {name: {} for name in servers}
             row = json.loads(servers[names[0]].get(path, sent[names[0]]))
             count = len(row.get("cdr", row.get("results", [])))
-            # Interleaved: each run times the floor and every server back to back, so that a
-            # change of machine load affects all of them alike.
-            calls = {"SQL": lambda st=statements: floor.run(st)}
+            # Interleaved: each run times the floor (HTTP and SQL) and every server back to
+            # back, so that a change of machine load affects all of them alike.
+            calls = {"HTTP": lambda s=servers[names[0]]: s.get("/api.php"),
+                     "SQL": lambda st=statements: floor.run(st)}  # fmt: skip
             for name, server in servers.items():
                 calls[name] = lambda s=server, h=sent[name], p=path: s.get(p, h)
-            samples: dict[str, list[float]] = {key: [] for key in calls}
-            for fn in calls.values():
-                fn()  # warm-up
-            for _ in range(runs):
-                for key, fn in calls.items():
-                    started = time.perf_counter()
-                    fn()
-                    samples[key].append(time.perf_counter() - started)
-            sql_ms = statistics.median(samples["SQL"]) * 1000
-            base = http_floor[names[0]] + sql_ms
-            out = f"{face:8} {label:32} {count:>6} {sql_ms:>8.2f} {base:>8.2f} "
+            ms = _round_robin(calls, runs)
+            base = ms["HTTP"] + ms["SQL"]
+            out = f"{face:8} {label:32} {count:>6} {ms['SQL']:>8.2f} {base:>8.2f} "
             for name in servers:
-                ms = statistics.median(samples[name]) * 1000
-                out += f"{ms:>9.2f} {ms / base:>5.2f}x {ms - base:>7.2f}"
+                out += f"{ms[name]:>9.2f} {ms[name] / base:>5.2f}x {ms[name] - base:>7.2f}"
             print(out, flush=True)
 
 

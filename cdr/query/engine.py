@@ -161,14 +161,18 @@ def _check_window(offset: int, limit: int | None) -> None:
             raise QueryError(f"{name} must be between 0 and {MAX_ROW_NUMBER}")
 
 
-def _next_in_range(qs: QuerySet, f: CdrFilter) -> QuerySet:
-    """A cdr_next look-up bounded by the filter's dates when cdr_next is partitioned."""
+def _next_in_range(qs: QuerySet, f: CdrFilter, q: Q | None = None) -> QuerySet:
+    """A cdr_next look-up (``qs`` filtered by ``q``) bounded by the filter's dates when
+    cdr_next is partitioned, in one ``filter`` (each one clones the query)."""
+    bounds = {}
     if schema.cdr_is_partitioned():
         if f.date_from:
-            qs = qs.filter(calldate__gte=f.date_from)
+            bounds["calldate__gte"] = f.date_from
         if f.date_to:
-            qs = qs.filter(calldate__lte=f.date_to)
-    return qs
+            bounds["calldate__lte"] = f.date_to
+    if q is None:
+        return qs.filter(**bounds) if bounds else qs
+    return qs.filter(q, **bounds)
 
 
 def _callid_q(f: CdrFilter) -> Q:
@@ -190,16 +194,16 @@ def _callid_q(f: CdrFilter) -> Q:
     exact = list(dict.fromkeys(exact))
     q = Q()
     if likes:
-        inner = _next_in_range(CdrNext.objects.filter(likes), f)
+        inner = _next_in_range(CdrNext.objects, f, likes)
         q |= Q(ID__in=inner.values("cdr_id"))
     if 0 < len(exact) <= ID_CHUNK:
-        inner = _next_in_range(CdrNext.objects.filter(fbasename__in=exact), f)
+        inner = _next_in_range(CdrNext.objects, f, Q(fbasename__in=exact))
         q |= Q(ID__in=inner.values("cdr_id"))
     elif exact:
         ids: set[int] = set()
         for start in range(0, len(exact), ID_CHUNK):
-            inner = CdrNext.objects.filter(fbasename__in=exact[start : start + ID_CHUNK])
-            ids.update(_next_in_range(inner, f).values_list("cdr_id", flat=True))
+            chunk = Q(fbasename__in=exact[start : start + ID_CHUNK])
+            ids.update(_next_in_range(CdrNext.objects, f, chunk).values_list("cdr_id", flat=True))
         q |= Q(ID__in=sorted(ids)) if ids else Q(pk__in=[])
     return q
 
@@ -217,7 +221,7 @@ def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
             value = search_value(model._meta.db_table, column, value)
             # Header values have no index: bounded by the dates, the sub-select reads only
             # the range's partitions, not the whole child table (issue 19, query plans).
-            inner = _next_in_range(model.objects.filter(**{lookup: value}), f)
+            inner = _next_in_range(model.objects, f, Q(**{lookup: value}))
             q &= Q(ID__in=inner.values("cdr_id"))
         else:
             qn = connection.ops.quote_name
