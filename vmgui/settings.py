@@ -106,7 +106,8 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Django's cached_db store; its database read on a cache miss is direct (accounts.sessionstore)
+    SESSION_ENGINE = "accounts.sessionstore.cached_db"
 else:
     CACHES = {
         "default": {
@@ -120,6 +121,9 @@ else:
             "OPTIONS": {"size_limit": 256 * 2**20},  # then least recently stored first
         }
     }
+    # Django's database store, read directly (accounts.sessionstore). Not the host cache:
+    # a logout on one host must end the session on every host.
+    SESSION_ENGINE = "accounts.sessionstore.db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The sniffer's spool root (per-call pcaps, graphs, audio).

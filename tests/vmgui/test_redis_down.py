@@ -34,7 +34,7 @@ def dead_redis():
     with override_settings(
         CACHES=caches,
         REDIS_URL=url,
-        SESSION_ENGINE="django.contrib.sessions.backends.cached_db",
+        SESSION_ENGINE="accounts.sessionstore.cached_db",
         API_MAX_CONCURRENT=2,
     ):
         yield url

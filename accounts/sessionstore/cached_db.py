@@ -1,0 +1,10 @@
+"""``SESSION_ENGINE`` for sessions in the cache (Redis) backed by the database, whose read
+on a cache miss is direct (see the package doc)."""
+
+from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbSessionStore
+
+from accounts.sessionstore import DirectRead
+
+
+class SessionStore(DirectRead, CachedDbSessionStore):
+    """Django's cached database session store, its database read direct."""
