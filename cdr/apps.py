@@ -32,8 +32,10 @@ class CdrConfig(AppConfig):
             )
 
         # The per-request database ping, skipped for a connection used moments ago
-        # (vmgui.dbhealth); connected after Django's close_old_connections, so it runs after it.
+        # (vmgui.dbhealth).
+        from django.db.backends.signals import connection_created
+
         from vmgui import dbhealth
 
-        request_started.connect(dbhealth.skip_recent_check, dispatch_uid="vmgui-db-recent")
+        connection_created.connect(dbhealth.install, dispatch_uid="vmgui-db-check")
         request_finished.connect(dbhealth.note_healthy, dispatch_uid="vmgui-db-healthy")

@@ -15,8 +15,12 @@ in the moment between two requests fails the next request's query (a 503 with Re
 the request after that opens a new one. A ping never protected that moment fully either:
 the database can go away between the ping and the query.
 
-Both receivers run after Django's own ``close_old_connections`` (connected when ``django.db``
-is imported), which resets the check at the start and the end of every request.
+How: a request that ends without a database error stamps its connections
+(``note_healthy``, on request_finished); each connection's ``close_if_health_check_failed``,
+which Django calls before the first query after the start of a request, is wrapped when the
+connection is made (``install``, on connection_created) to skip the ping for a fresh stamp.
+Neither depends on the order of Django's own request signal receivers (the test client
+disconnects and reconnects ``close_old_connections``, which changes that order).
 """
 
 from __future__ import annotations
@@ -28,25 +32,31 @@ from django.conf import settings
 from django.db import connections
 
 _STAMP = "_vmgui_healthy_at"  # on the thread's connection wrapper: when it last proved healthy
+_WRAPPED = "_vmgui_check_wrapped"
 
 
 def note_healthy(**_: Any) -> None:
     """request_finished: remember when each open connection served a request without error."""
     now = time.monotonic()
     for conn in connections.all(initialized_only=True):
-        if conn.connection is not None and not conn.errors_occurred:
-            setattr(conn, _STAMP, now)
-        else:
-            setattr(conn, _STAMP, None)
+        healthy = conn.connection is not None and not conn.errors_occurred
+        setattr(conn, _STAMP, now if healthy else None)
 
 
-def skip_recent_check(**_: Any) -> None:
-    """request_started: no ping for a connection that proved healthy moments ago."""
-    window = settings.DB_HEALTH_CHECK_IDLE_MS / 1000
-    if window <= 0:
+def install(connection: Any, **_: Any) -> None:
+    """connection_created: wrap the wrapper's health check once (see the module doc)."""
+    if getattr(connection, _WRAPPED, False):
         return
-    now = time.monotonic()
-    for conn in connections.all(initialized_only=True):
-        healthy_at = getattr(conn, _STAMP, None)
-        if conn.connection is not None and healthy_at is not None and now - healthy_at < window:
-            conn.health_check_done = True
+    check = connection.close_if_health_check_failed
+
+    def close_if_health_check_failed() -> None:
+        if connection.connection is not None and not connection.health_check_done:
+            healthy_at = getattr(connection, _STAMP, None)
+            window = settings.DB_HEALTH_CHECK_IDLE_MS / 1000
+            if healthy_at is not None and time.monotonic() - healthy_at < window:
+                connection.health_check_done = True
+                return
+        check()
+
+    connection.close_if_health_check_failed = close_if_health_check_failed
+    setattr(connection, _WRAPPED, True)

@@ -33,7 +33,7 @@ def _request() -> list:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchall()
+            return [tuple(row) for row in cursor.fetchall()]
     finally:
         request_finished.send(sender=None)
 
@@ -49,6 +49,24 @@ def test_it_skips_the_ping_for_a_connection_a_request_just_used(pings):
     for _ in range(5):
         _request()
     assert pings[0] == 0
+
+
+def test_it_does_not_depend_on_the_order_of_the_request_signal_receivers(pings):
+    from django.db import close_old_connections
+
+    # what Django's test client does around each of its requests: Django's receiver is
+    # reconnected last, after every receiver vmgui connected
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+        signal.connect(close_old_connections)
+    _request()
+    pings[0] = 0
+    for _ in range(3):
+        _request()
+    assert pings[0] == 0
+    _stale()
+    _request()
+    assert pings[0] == 1
 
 
 def test_it_pings_a_connection_idle_for_longer_than_the_window(pings, settings):
@@ -79,9 +97,10 @@ def test_a_connection_whose_request_saw_a_database_error_is_checked_before_reuse
         cursor.execute("SELECT * FROM no_such_table_here")
     assert pings[0] == 0
     request_finished.send(sender=None)
-    assert pings[0] == 1  # Django checks it when the request ends: it is still usable
-    _request()
-    assert pings[0] == 1  # and that check counts as the proof of health
+    # Django checks it when that request ends; whether the next request pings again depends
+    # on which request_finished receiver ran first (both are safe): at least one check
+    assert _request() == [(1,)]
+    assert pings[0] >= 1
 
 
 @pytest.mark.mysql
@@ -90,7 +109,7 @@ def test_a_connection_killed_while_idle_is_reopened_without_failing_a_request(pi
     _request()
     _kill_server_side()
     _stale()
-    assert _request() == ((1,),)  # pinged, found dead, reopened
+    assert _request() == [(1,)]  # pinged, found dead, reopened
 
 
 @pytest.mark.mysql
@@ -100,7 +119,7 @@ def test_a_connection_killed_moments_after_a_request_fails_one_request_then_reco
     _kill_server_side()
     with pytest.raises(OperationalError):
         _request()
-    assert _request() == ((1,),)  # Django dropped the broken connection; a new one works
+    assert _request() == [(1,)]  # Django dropped the broken connection; a new one works
 
 
 def _kill_server_side() -> None:
