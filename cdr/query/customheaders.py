@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
+
+from django.db import connections, router
 
 from cdr import schema
 from cdr.models import CDR_NEXT_MAX, CdrCustomHeader
@@ -27,11 +29,43 @@ class CustomHeader:
     dynamic_column: int | None = None
 
 
-def _read_definitions() -> list[CdrCustomHeader]:
+@dataclass(frozen=True)
+class _Definition:
+    """The columns of a ``cdr_custom_headers`` row that say where a header is stored."""
+
+    name: str | None = None
+    header_field: str | None = None
+    type: str | None = None
+    dynamic_table: int | None = None
+    dynamic_column: int | None = None
+    state: str | None = None
+
+
+_DEFINITION_FIELDS = tuple(f.name for f in fields(_Definition))
+
+
+def _read_definitions() -> list[_Definition]:
+    """Every definition, in id order, read with one plain statement: the ORM's query and
+    model instances of all ~20 columns cost ~0.5 ms, this ~0.1 ms, on every request that
+    shows or filters custom headers (issue 19). A column an older table lacks reads as None,
+    as the ORM's deferred fields did."""
     if not schema.has_table("cdr_custom_headers"):
         return []
-    fields = schema.present_fields(CdrCustomHeader)
-    return list(CdrCustomHeader.objects.only(*fields))
+    present = set(schema.present_fields(CdrCustomHeader))
+    names = [name for name in _DEFINITION_FIELDS if name in present]
+    using = router.db_for_read(CdrCustomHeader)
+    qn = connections[using].ops.quote_name
+    meta = CdrCustomHeader._meta
+    select = ", ".join(qn(meta.get_field(name).column) for name in names) or "1"
+    order = qn(meta.pk.column) if "id" in present else "1"
+    # Identifiers come from the model and introspection; nothing from a request.
+    sql = f"SELECT {select} FROM {qn(meta.db_table)} ORDER BY {order}"  # noqa: S608
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    if not names:
+        return [_Definition() for _ in rows]
+    return [_Definition(**dict(zip(names, row, strict=True))) for row in rows]
 
 
 # The definitions are read at most once per request: a list that shows every header names
@@ -56,7 +90,7 @@ def forget_definitions(**_: Any) -> None:
         _request.definitions = _UNREAD
 
 
-def _defined_headers() -> list[CdrCustomHeader]:
+def _defined_headers() -> list[_Definition]:
     memo = getattr(_request, "definitions", None)
     if memo is None:  # not in a request
         return _read_definitions()
@@ -82,7 +116,7 @@ def resolve_custom_headers(names: Sequence[str]) -> list[CustomHeader | None]:
     return [_resolve(name, rows, fixed) for name in names]
 
 
-def _resolve(name: str, rows: list[CdrCustomHeader], fixed: dict[str, str]) -> CustomHeader | None:
+def _resolve(name: str, rows: list[_Definition], fixed: dict[str, str]) -> CustomHeader | None:
     wanted = name.strip().lower()
     if not wanted:
         return None
