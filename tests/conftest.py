@@ -139,6 +139,17 @@ def empty_sniffer_db(transactional_db):
     reset_sniffer_schema()
 
 
+def plain_mysql_connection():
+    """A MySQLdb connection of its own to the test database, with the driver's default
+    conversions (no Django, no vmgui.dbconv): another client, as a script or a second host."""
+    import MySQLdb
+
+    db = connection.settings_dict
+    return MySQLdb.connect(host=db["HOST"] or "127.0.0.1", port=int(db["PORT"] or 3306),
+                           user=db["USER"], passwd=db["PASSWORD"], db=db["NAME"],
+                           charset="utf8mb4")  # fmt: skip
+
+
 def mysql_client_args() -> list[str]:
     db = connection.settings_dict
     args = ["mariadb", f"--user={db['USER']}", f"--password={db['PASSWORD']}"]

@@ -53,18 +53,18 @@ def _read_definitions() -> list[_Definition]:
         return []
     present = set(schema.present_fields(CdrCustomHeader))
     names = [name for name in _DEFINITION_FIELDS if name in present]
+    if not names:  # a table without these columns locates no header
+        return []
     using = router.db_for_read(CdrCustomHeader)
     qn = connections[using].ops.quote_name
     meta = CdrCustomHeader._meta
-    select = ", ".join(qn(meta.get_field(name).column) for name in names) or "1"
-    order = qn(meta.pk.column) if "id" in present else "1"
+    select = ", ".join(qn(meta.get_field(name).column) for name in names)
+    order = f" ORDER BY {qn(meta.pk.column)}" if "id" in present else ""
     # Identifiers come from the model and introspection; nothing from a request.
-    sql = f"SELECT {select} FROM {qn(meta.db_table)} ORDER BY {order}"  # noqa: S608
+    sql = f"SELECT {select} FROM {qn(meta.db_table)}{order}"  # noqa: S608
     with connections[using].cursor() as cursor:
         cursor.execute(sql)
         rows = cursor.fetchall()
-    if not names:
-        return [_Definition() for _ in rows]
     return [_Definition(**dict(zip(names, row, strict=True))) for row in rows]
 
 

@@ -161,18 +161,16 @@ def _check_window(offset: int, limit: int | None) -> None:
             raise QueryError(f"{name} must be between 0 and {MAX_ROW_NUMBER}")
 
 
-def _next_in_range(qs: QuerySet, f: CdrFilter, q: Q | None = None) -> QuerySet:
-    """A cdr_next look-up (``qs`` filtered by ``q``) bounded by the filter's dates when
-    cdr_next is partitioned, in one ``filter`` (each one clones the query)."""
+def _next_in_range(source, f: CdrFilter, q: Q) -> QuerySet:
+    """``source`` (a cdr_next manager or queryset) filtered by ``q`` and, when cdr_next is
+    partitioned, by the filter's dates, in one ``filter`` (each one clones the query)."""
     bounds = {}
     if schema.cdr_is_partitioned():
         if f.date_from:
             bounds["calldate__gte"] = f.date_from
         if f.date_to:
             bounds["calldate__lte"] = f.date_to
-    if q is None:
-        return qs.filter(**bounds) if bounds else qs
-    return qs.filter(q, **bounds)
+    return source.filter(q, **bounds)
 
 
 def _callid_q(f: CdrFilter) -> Q:
@@ -231,7 +229,7 @@ def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
             value = search_value("cdr_next", header.column, value)
             # The column name comes from introspection (schema), never from the request.
             where = f"{qn(header.column)} {op} %s{escape}"
-            inner = _next_in_range(CdrNext.objects.extra(where=[where], params=[value]), f)
+            inner = _next_in_range(CdrNext.objects.extra(where=[where], params=[value]), f, Q())
             q &= Q(ID__in=inner.values("cdr_id"))
     return q
 

@@ -9,6 +9,7 @@ from django.db import connection
 from MySQLdb.constants import FIELD_TYPE
 from MySQLdb.times import Date_or_None, DateTime_or_None
 
+from tests.conftest import plain_mysql_connection
 from vmgui.dbconv import mysql_conversions
 
 # What MySQL/MariaDB send for DATETIME/TIMESTAMP (0 to 6 fractional digits), and the texts
@@ -64,13 +65,9 @@ def test_it_keeps_every_other_conversion_of_django():
 @pytest.mark.mysql
 @pytest.mark.django_db(transaction=True)  # the plain connection reads committed rows
 def test_the_connection_reads_stored_dates_as_a_plain_driver_connection_does():
-    import MySQLdb
-
     conv = connection.get_connection_params()["conv"]
     assert conv[FIELD_TYPE.DATETIME] is not DateTime_or_None, "vmgui.dbconv is not configured"
-    db = connection.settings_dict
-    plain = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                            passwd=db["PASSWORD"], db=db["NAME"], charset="utf8mb4")  # fmt: skip
+    plain = plain_mysql_connection()
     select = "SELECT a, b, c, d FROM dates ORDER BY n"
     try:
         with connection.cursor() as cursor:

@@ -10,7 +10,7 @@ import pytest
 from django.core.signals import request_finished, request_started
 from django.db import OperationalError, connection
 
-from tests.conftest import is_mysql
+from tests.conftest import is_mysql, plain_mysql_connection
 
 
 @pytest.fixture
@@ -123,14 +123,10 @@ def test_a_connection_killed_moments_after_a_request_fails_one_request_then_reco
 
 
 def _kill_server_side() -> None:
-    import MySQLdb
-
     with connection.cursor() as cursor:
         cursor.execute("SELECT CONNECTION_ID()")
         (thread_id,) = cursor.fetchone()
-    db = connection.settings_dict
-    other = MySQLdb.connect(host=db["HOST"], port=int(db["PORT"]), user=db["USER"],
-                            passwd=db["PASSWORD"], db=db["NAME"])  # fmt: skip
+    other = plain_mysql_connection()
     try:
         other.cursor().execute(f"KILL CONNECTION {int(thread_id)}")
     finally:
