@@ -30,6 +30,7 @@ from api.legacy.tasks_cdr import VOIP_CALL
 from cdr.query import engine as query
 from cdr.query.columns import Out, scaled_by, shape
 from cdr.query.engine import CdrFilter
+from cdr.query.page import Capped
 from vmgui.legacyjson import dumps
 
 logger = logging.getLogger("api.legacy.sql_php")
@@ -169,32 +170,24 @@ def _write(
     of a repeated key), and the failure is logged.
     """
     buffer = [dumps(head)[:-1] + b',"results":[']
-    size, shown, more = 0, 0, False
+    size = 0
+    # Rows left unread (the page's look-ahead row) are discarded when the loop ends, and
+    # the whole stream when it fails: the engine streams them from a cursor that holds the
+    # connection, and the total and the next request need it.
     try:
         # Rows are shaped and written a page at a time (one comprehension per column, one
         # JSON call per page); the engine reads BATCH rows a page, so memory stays bounded.
-        for batch in pages:
-            if limit is not None and shown + len(batch) > limit:
-                batch = batch[: limit - shown]
-                more = True
-            if batch:
-                text = dumps(listing_rows(batch))[1:-1]  # the rows without the list's brackets
-                buffer.append(b"," + text if shown else text)
+        with Capped(pages, limit) as rows:
+            for batch in rows:
+                text = dumps(listing_rows(batch))[1:-1]  # the rows without their brackets
+                buffer.append(b"," + text if rows.shown > len(batch) else text)
                 size += len(text)
-                shown += len(batch)
-            if size >= 65536:
-                yield b"".join(buffer)
-                buffer, size = [], 0
-            if more:
-                break
-        close = getattr(pages, "close", None)
-        if close is not None:
-            # Rows left unread (the page's look-ahead row) are discarded now: the engine may
-            # stream them from a server-side cursor that holds the connection until closed.
-            close()
+                if size >= 65536:
+                    yield b"".join(buffer)
+                    buffer, size = [], 0
         tail = b"]"
         if final_total is not None:
-            tail += b',"total":%d' % int(final_total(shown, more))
+            tail += b',"total":%d' % int(final_total(rows.shown, rows.more))
         yield b"".join(buffer) + tail + b"}"
     except Exception:
         logger.exception("sql.php listing failed while streaming")

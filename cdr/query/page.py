@@ -10,7 +10,7 @@ change them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import repeat
 from typing import Any, overload
 
@@ -150,6 +150,51 @@ class Page(Sequence[dict]):
 
     def __repr__(self) -> str:
         return f"Page({self._length} rows)"
+
+
+class Capped:
+    """The pages of ``pages`` up to ``limit`` rows in all (None: every row).
+
+    Iterate it once; then ``shown`` is the number of rows it gave and ``more`` whether
+    ``pages`` went on beyond ``limit`` (read ``limit + 1`` rows to know). ``pages`` is
+    closed when the iteration ends and, used as a context manager, when the block is left,
+    however it is left: the engine may stream them from an unbuffered cursor that holds the
+    connection until then (``cdr.query.rows``). A reader that fails between two pages leaves
+    a suspended iteration behind, which its traceback keeps alive: only the ``with`` closes
+    the stream at once, before the caller's next statement needs the connection.
+    """
+
+    def __init__(self, pages: Iterable[Sequence[dict]], limit: int | None) -> None:
+        self._pages = pages
+        self.limit = limit
+        self.shown = 0
+        self.more = False
+
+    def __iter__(self) -> Iterator[Sequence[dict]]:
+        try:
+            for page in self._pages:
+                if self.limit is not None and self.shown + len(page) > self.limit:
+                    page = page[: self.limit - self.shown]
+                    self.more = True
+                if page:
+                    self.shown += len(page)
+                    yield page
+                if self.more:
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close ``pages`` (the rest of a streamed result is discarded)."""
+        close = getattr(self._pages, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> Capped:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class _Memo(dict):

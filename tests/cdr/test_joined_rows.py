@@ -247,3 +247,62 @@ def test_the_page_statement_finds_the_rows_djangos_full_compile_finds(
         assert fetch_rows(f, scope, order=order, offset=offset, limit=limit) == enrich(
             list(engine._page(f, scope, order, offset, limit).values(*engine.row_columns())), []
         )
+
+
+# --- the unbuffered read (rows.streaming_cursor) --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_page_read_unbuffered_is_logged_and_has_the_buffered_rows():
+    """The page statement goes through Django's cursor wrappers (query log, execute
+    wrappers) on the driver's unbuffered cursor on MySQL, and reads what a buffered cursor
+    reads."""
+    for n in range(12):
+        make_call(aware(dt.datetime(2026, 11, 27, 8)) + dt.timedelta(minutes=n), caller=f"55{n}")
+    kinds = []
+
+    def driver_cursor(execute, sql, params, many, context):
+        kinds.append(type(context["cursor"].cursor).__name__)
+        if connection.vendor == "mysql":
+            kinds[-1] = type(context["cursor"].cursor.cursor).__name__
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(driver_cursor):
+        page = fetch_rows(DAY, SCOPE, order=("calldate",), limit=100)
+    assert any("cdr_sip_response" in q["sql"] for q in queries.captured_queries)
+    if connection.vendor == "mysql":
+        assert kinds[-1] == "SSCursor"
+    with connection.cursor() as cursor:  # the same rows through a plain buffered cursor
+        cursor.execute(queries.captured_queries[-1]["sql"])
+        assert [row[0] for row in cursor.fetchall()] == [r["ID"] for r in page]
+    assert [r["caller"] for r in page] == [f"55{n}" for n in range(12)]
+
+
+@pytest.mark.mysql  # the unbuffered cursor is MySQL's; elsewhere it is the usual cursor
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_unbuffered_read_raises_djangos_error_and_frees_the_connection():
+    """An error the server sends after the first rows (here: a sub-select that starts to
+    return two rows at the third row) reaches the caller as Django's database error, marks
+    the connection as having had an error (vmgui.dbhealth pings it before reuse), and the
+    connection answers the next statement."""
+    from django.db import DatabaseError
+
+    from cdr.query.rows import streaming_cursor
+
+    ids = [make_call(f"2026-11-27 09:0{n}:00").ID for n in range(3)]
+    sql = (
+        "SELECT c.ID, (SELECT 1 UNION ALL SELECT 2 FROM cdr x WHERE x.ID = c.ID AND c.ID > %s)"
+        " FROM cdr c ORDER BY c.ID"
+    )
+    connection.errors_occurred = False
+    try:
+        with pytest.raises(DatabaseError, match="more than 1 row|more than one row"):
+            with streaming_cursor(connection) as cursor:
+                cursor.execute(sql, [ids[1]])
+                cursor.fetchall()
+        assert connection.errors_occurred
+    finally:
+        connection.errors_occurred = False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM cdr")
+        assert cursor.fetchone()[0] == 3

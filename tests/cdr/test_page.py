@@ -7,7 +7,7 @@ a page always was.
 from __future__ import annotations
 
 from cdr.query.columns import Out, shape
-from cdr.query.page import Page
+from cdr.query.page import Capped, Page
 
 
 def page() -> Page:
@@ -62,3 +62,64 @@ def test_an_empty_page_is_an_empty_list():
     assert Page({}, 0) == []
     assert not Page({}, 0)
     assert shape(Page({}, 0), [Out("id", "ID")]) == []
+
+
+# --- Capped: the first rows of a stream of pages --------------------------------------------
+
+
+class _Stream:
+    """Pages of 2, 2 and 1 rows, remembering whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self._pages = iter([Page({"ID": [1, 2]}, 2), Page({"ID": [3, 4]}, 2), Page({"ID": [5]}, 1)])
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> Page:
+        return next(self._pages)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def ids(pages) -> list[list[int]]:
+    return [[row["ID"] for row in page] for page in pages]
+
+
+def test_capped_gives_every_row_below_its_limit_and_says_there_is_no_more():
+    for limit in (5, 6, None):
+        stream = _Stream()
+        capped = Capped(stream, limit)
+        assert ids(capped) == [[1, 2], [3, 4], [5]]
+        assert (capped.shown, capped.more, stream.closed) == (5, False, True)
+
+
+def test_capped_cuts_a_page_at_its_limit_and_says_there_is_more():
+    stream = _Stream()
+    capped = Capped(stream, 3)
+    assert ids(capped) == [[1, 2], [3]]
+    assert (capped.shown, capped.more, stream.closed) == (3, True, True)
+
+
+def test_capped_at_a_page_boundary_reads_one_row_further_to_know():
+    stream = _Stream()
+    capped = Capped(stream, 4)
+    assert ids(capped) == [[1, 2], [3, 4]]
+    assert (capped.shown, capped.more, stream.closed) == (4, True, True)
+
+
+def test_capped_closes_the_stream_when_its_reader_stops_or_fails():
+    stream = _Stream()
+    for _ in Capped(stream, None):
+        break
+    assert stream.closed
+    stream, kept = _Stream(), []
+    try:
+        with Capped(stream, None) as capped:
+            for _ in capped:
+                raise ValueError("the reader failed")
+    except ValueError as exc:
+        kept.append(exc)  # its traceback keeps the suspended iteration alive
+    assert stream.closed

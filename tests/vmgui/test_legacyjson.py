@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy
 
-from vmgui.legacyjson import JsonResponse, dumps
+from vmgui.legacyjson import JsonResponse, dumps, json_list
 
 
 def test_it_writes_compact_json_like_php():
@@ -51,3 +51,20 @@ def test_the_response_is_application_json_with_a_status():
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert response.content == b'{"success":false}'
+
+
+def test_json_written_ahead_is_placed_as_it_is():
+    rows = [[{"n": 1, "t": "Jiří"}], [], [{"n": 2, "t": "山田 😀"}, {"n": 3, "t": None}]]
+    written = json_list(rows)
+    whole = [row for chunk in rows for row in chunk]
+    assert dumps({"success": True, "cdr": written}) == dumps({"success": True, "cdr": whole})
+    assert dumps({"cdr": json_list([])}) == b'{"cdr":[]}'
+
+
+def test_json_written_ahead_survives_the_standard_librarys_fallback():
+    """A document orjson refuses as a whole (here a huge int beside it) still carries it."""
+    written = json_list([[{"n": 1}], [{"n": 2}]])
+    assert json.loads(dumps({"cdr": written, "big": 2**70})) == {
+        "cdr": [{"n": 1}, {"n": 2}],
+        "big": 2**70,
+    }

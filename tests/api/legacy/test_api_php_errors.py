@@ -218,10 +218,37 @@ def test_it_hides_unexpected_errors_behind_a_generic_reason(api_user, monkeypatc
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(tasks_cdr.query, "fetch_page", boom)
+    monkeypatch.setattr(tasks_cdr.query, "iter_pages", boom)
     text = reason(call_api(START))
     assert "internal error" in text and "secret" not in text
     assert "secret internals" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_failure_between_streamed_pages_is_an_error_answer_and_frees_the_connection(
+    api_user, monkeypatch
+):
+    """The rows are read a page at a time from a cursor that holds the connection: a failure
+    after the first page answers the error envelope (no half answer), and the next request
+    reads every row on the same connection."""
+    from api.legacy import tasks_cdr
+
+    for minute in range(3):
+        make_call(f"2026-11-27 10:0{minute}:00")
+    shape = tasks_cdr.voip_call_rows
+    pages = []
+
+    def second_page_fails(rows, headers=()):
+        pages.append(len(rows))
+        if len(pages) == 2:
+            raise RuntimeError("secret internals")
+        return shape(rows, headers)
+
+    monkeypatch.setattr(tasks_cdr, "VOIP_CALLS_CHUNK", 1)
+    monkeypatch.setattr(tasks_cdr, "voip_call_rows", second_page_fails)
+    assert "internal error" in reason(call_api(START))
+    monkeypatch.setattr(tasks_cdr, "voip_call_rows", shape)
+    assert len(cdr_ids(call_api(START))) == 3
 
 
 @pytest.mark.django_db

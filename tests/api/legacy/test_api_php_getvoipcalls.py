@@ -340,6 +340,22 @@ def test_it_does_not_flag_a_result_that_fits(calls):
     assert len(body["cdr"]) == 6 and "limited" not in body
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize(("chunk", "max_rows"), [(1, 6), (2, 4), (2, 5), (4, 6), (4, 7), (5, 5)])
+def test_an_answer_read_a_page_at_a_time_is_the_same_answer(calls, monkeypatch, chunk, max_rows):
+    """getVoipCalls streams its rows in pages of VOIP_CALLS_CHUNK and writes each page when it
+    comes: the answer, the cap and "limited" are the same wherever the pages end."""
+    from api.legacy import tasks_cdr
+
+    with override_settings(API_MAX_ROWS=max_rows):
+        whole = ok(call_api(START))
+        monkeypatch.setattr(tasks_cdr, "VOIP_CALLS_CHUNK", chunk)
+        paged = ok(call_api(START))
+    assert paged == whole
+    assert len(paged["cdr"]) == min(6, max_rows)
+    assert paged.get("limited", False) is (max_rows < 6)
+
+
 # --- row content ---------------------------------------------------------------------------
 
 
@@ -504,6 +520,18 @@ def test_it_returns_fixed_and_dynamic_custom_headers_by_name(header_calls):
     assert (both["X-Custom-Header"], both["X-Account-Code"]) == ("fixture-call-01", "ACC-100")
     assert (fixed["X-Custom-Header"], fixed["X-Account-Code"]) == ("vip", None)
     assert (none["X-Custom-Header"], none["X-Account-Code"]) == (None, None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_custom_headers_read_a_page_at_a_time_are_the_same(header_calls, monkeypatch):
+    """Fixed headers come with the streamed rows; dynamic ones are read per page."""
+    from api.legacy import tasks_cdr
+
+    params = {**START, "customHeaders": "X-Custom-Header, X-Account-Code"}
+    whole = ok(call_api(params))
+    monkeypatch.setattr(tasks_cdr, "VOIP_CALLS_CHUNK", 1)
+    assert ok(call_api(params)) == whole
+    assert [row["X-Account-Code"] for row in whole["cdr"]] == ["ACC-100", None, None]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -370,12 +370,16 @@ def test_a_failure_while_streaming_closes_the_json_with_an_error(client, calls, 
     def broken(rows):
         raise RuntimeError("disk on fire")
 
+    shape = sql_listing.listing_rows
     monkeypatch.setattr(sql_listing, "listing_rows", broken)
     response = client.get("/php/model/sql.php", {**LISTING, **FROM, "limit": -1})
     text = b"".join(response.streaming_content)
     body = json.loads(text)
     assert body["success"] is False and body["error"]["type"] == "internal"
     assert b"disk on fire" not in text and b"Traceback" not in text
+    # the stream that failed no longer holds the connection: the next listing reads it all
+    monkeypatch.setattr(sql_listing, "listing_rows", shape)
+    assert len(found(client, calls, limit=-1)) == 6
 
 
 @pytest.mark.django_db
