@@ -17,9 +17,12 @@ Sections (``--only`` picks some):
   database) + the SQL that returns the complete answer, executed directly: the data statements
   the request sends (captured in-process: the page joined with its texts, names and Call-IDs,
   the calldate bound of a two-step page, the listing's count) run on a raw MySQLdb connection
-  and fetched. Auth and session statements are not part of the floor. Each of
-  ``VMGUI_BENCH_RUNS`` rounds (default 20) times the HTTP floor, the SQL and every server back
-  to back (medians), so all of them meet the same machine load.
+  and fetched (the driver's default, buffered cursor, as a script runs it). Auth and session
+  statements are not part of the floor. Each of ``VMGUI_BENCH_RUNS`` rounds (default 20)
+  times the HTTP floor, the SQL and every server back to back (medians), so all of them meet
+  the same machine load. The last column compares the last tree with a lower floor: the same
+  statements fetched on the driver's unbuffered cursor (``SSCursor``), which converts rows
+  while the server still sends them, as vmgui reads its pages.
 * ``alone``: the one-row answers with nothing else running (one server, one worker, the
   trees one after the other, sequential requests): the cost of a request next to its floor
   without the interleaved run's CPU contention (two servers and the client on the cores).
@@ -183,6 +186,18 @@ class Floor:
             cursor.execute(sql)
             cursor.fetchall()
 
+    def run_streamed(self, statements: list[str]) -> None:
+        """``run`` on the driver's unbuffered cursor (rows converted as they arrive)."""
+        from MySQLdb.cursors import SSCursor
+
+        cursor = self.raw.cursor(SSCursor)
+        try:
+            for sql in statements:
+                cursor.execute(sql)
+                cursor.fetchall()
+        finally:
+            cursor.close()
+
 
 def _floor_client():
     """(Floor on a raw MySQLdb connection, an in-process client logged in to sql.php)."""
@@ -264,7 +279,7 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = ""
           "the row's rounds")  # fmt: skip
     head = f"{'face':8} {'shape':32} {'rows':>6} {'SQL':>8} {'floor':>8} "
     head += " ".join(f"{n:>9} {'ratio':>6} {'+ms':>7}" for n in names)
-    print(head)
+    print(head + f" {'SQLss':>8} {'ratio ss':>8}")
     for label, api, sql in shapes(known):
         if only not in label:
             continue
@@ -280,7 +295,8 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = ""
             # Interleaved: each run times the floor (HTTP and SQL) and every server back to
             # back, so that a change of machine load affects all of them alike.
             calls = {"HTTP": lambda s=servers[names[0]]: s.get("/api.php"),
-                     "SQL": lambda st=statements: floor.run(st)}  # fmt: skip
+                     "SQL": lambda st=statements: floor.run(st),
+                     "SQLss": lambda st=statements: floor.run_streamed(st)}  # fmt: skip
             for name, server in servers.items():
                 calls[name] = lambda s=server, h=sent[name], p=path: s.get(p, h)
             ms = _round_robin(calls, runs)
@@ -288,6 +304,8 @@ def latency(servers: dict[str, Gunicorn], known: dict, runs: int, only: str = ""
             out = f"{face:8} {label:32} {count:>6} {ms['SQL']:>8.2f} {base:>8.2f} "
             for name in servers:
                 out += f"{ms[name]:>9.2f} {ms[name] / base:>5.2f}x {ms[name] - base:>7.2f}"
+            streamed = ms["HTTP"] + ms["SQLss"]
+            out += f" {ms['SQLss']:>8.2f} {ms[names[-1]] / streamed:>7.2f}x"
             print(out, flush=True)
 
 

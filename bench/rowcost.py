@@ -16,7 +16,9 @@ of the 10,000 calls from ``VMGUI_BENCH_ROW`` (default the 500,000th) on, API_MAX
 * *engine*: ``fetch_page`` (``fetch_rows`` in older trees) minus *SQL* (ORM conversions,
   display text, look-up keys);
 * *shape*: engine rows → api.php's row dicts;
-* *JSON*: the answer's bytes.
+* *JSON*: the answer's bytes;
+* *api.php answer*: ``get_voip_calls`` and its JSON as the face runs them (a tree that
+  streams its pages overlaps the stages above with the SQL).
 
 Then the same stages for the REST list (a keyset page of 1,000 rows, its rows as the REST
 API shows them, the tree's DRF renderer).
@@ -127,7 +129,33 @@ def main() -> None:
     print(f"SQL {sql_t * per:.1f} | engine {engine_row:.1f} | shape {shape_t * per:.1f} | "
           f"JSON {json_t * per:.1f} | beyond the SQL {engine_row + (shape_t + json_t) * per:.1f}"
           " µs per row")  # fmt: skip
+    _answer(start, end, sql_t, n, runs)
     _rest(f, scope, runs)
+
+
+def _answer(start, end, sql_t: float, n: int, runs: int) -> None:
+    """The whole getVoipCalls answer as the face builds it (``get_voip_calls`` and its JSON):
+    the stages above one after the other, or overlapped where the tree streams its pages."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.services import ApiPrincipal
+    from api.legacy import api_php, tasks_cdr
+    from cdr.query.scope import CdrScope
+
+    user = get_user_model().objects.filter(is_superuser=True).first()
+    if user is None:
+        print("api.php answer: no superuser in the bench database (run bench.carrier once)")
+        return
+    principal = ApiPrincipal(user, CdrScope.unrestricted())
+    params = {"startTime": f"{start:%Y-%m-%d %H:%M:%S}", "startTimeTo": f"{end:%Y-%m-%d %H:%M:%S}"}
+
+    def answer():
+        return api_php.success(tasks_cdr.get_voip_calls(params, principal)).content
+
+    answer_t, body = _best(answer, runs)
+    per = 1e6 / n
+    print(f"api.php answer in-process ({body.count(b'cdrId'):,} rows): {answer_t * 1000:.1f} ms, "
+          f"{answer_t / sql_t:.2f}x the SQL, beyond the SQL {(answer_t - sql_t) * per:.1f} µs per row")  # fmt: skip
 
 
 def _rest(f, scope, runs: int) -> None:

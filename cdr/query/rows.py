@@ -164,9 +164,11 @@ def enrich(rows: list[dict], headers: Sequence[CustomHeader] = ()) -> list[dict]
 # page's keys are selected first (a derived table of ID, calldate and the sort columns, so its
 # ORDER BY/LIMIT is the engine's, unchanged, and often answered from an index alone), then
 # joined by primary key with ``cdr`` itself (the row's columns, read for the page's rows only)
-# and with cdr_sip_response, cdr_ua (a and b), sensors and cdr_next (``cdr_ID`` + ``calldate``:
-# the whole partitioned primary key, so each probe reads one partition). One round trip instead
-# of four, no cached copy that could go stale.
+# and with cdr_sip_response, cdr_ua (a and b), sensors, cdr_next and the cdr_next_N tables of
+# the requested dynamic custom headers (``cdr_ID`` + ``calldate``: the whole partitioned primary
+# key, so each probe reads one partition). One round trip instead of four or more, no cached
+# copy that could go stale, and nothing to read afterwards: a streamed page needs no second
+# statement while its cursor holds the connection.
 #
 # The SELECT list of the row columns and their converters do not depend on the filter: they
 # are compiled once per connection and column set (``_columns_plan``). Compiling a 60-column
@@ -234,15 +236,33 @@ def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tup
     if "id_sensor" in names and schema.has_table("sensors"):
         joins.append(f"LEFT JOIN {qn('sensors')} s ON s.{qn('id_sensor')} = {c}.{qn('id_sensor')}")
         add("sensorname", "sensors", "name", "s")
+
+    def join_next(table: str, alias: str) -> None:
+        # (cdr_ID[, calldate]) is the child table's primary key: at most one row per call,
+        # and with calldate each probe reads one partition
+        on = f"{alias}.{qn('cdr_ID')} = {c}.{qn('ID')}"
+        if schema.has_column(table, "calldate"):
+            on += f" AND {alias}.{qn('calldate')} = {c}.{qn('calldate')}"
+        joins.append(f"LEFT JOIN {qn(table)} {alias} ON {on}")
+
     if schema.has_table("cdr_next"):
-        on = f"n.{qn('cdr_ID')} = {c}.{qn('ID')}"
-        if schema.has_column("cdr_next", "calldate"):
-            on += f" AND n.{qn('calldate')} = {c}.{qn('calldate')}"
-        joins.append(f"LEFT JOIN {qn('cdr_next')} n ON {on}")
+        join_next("cdr_next", "n")
         add("fbasename", "cdr_next", "fbasename", "n")
-        for h in headers:
-            if not h.dynamic_table:
-                add(f"header:{h.name}", "cdr_next", h.column, "n")
+    # Custom headers in request order: fixed ones from cdr_next, dynamic ones from their
+    # cdr_next_N (sniffer-schema §3.1), each table joined once. A header whose table is
+    # absent is not selected (``_finish`` shows it as None).
+    dynamic: set[int] = set()
+    for h in headers:
+        if h.dynamic_table:
+            table, alias = f"cdr_next_{h.dynamic_table}", f"d{h.dynamic_table}"
+            if not schema.has_table(table):
+                continue
+            if h.dynamic_table not in dynamic:
+                dynamic.add(h.dynamic_table)
+                join_next(table, alias)
+            add(f"header:{h.name}", table, h.column, alias)
+        elif schema.has_table("cdr_next"):
+            add(f"header:{h.name}", "cdr_next", h.column, "n")
     return select, joins, extra
 
 
@@ -263,8 +283,8 @@ def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence
         )
         return ", ".join(row_select + select), joined, _row_maker(names, convert, extra)
 
-    fixed = tuple((h.name, h.column) for h in headers if not h.dynamic_table)
-    key = ("page", names, fixed, connection.timezone_name, settings.USE_TZ, schema.generation())
+    located = tuple((h.name, h.column, h.dynamic_table) for h in headers)
+    key = ("page", names, located, connection.timezone_name, settings.USE_TZ, schema.generation())
     return _remembered(connection, key, make)
 
 
@@ -467,22 +487,11 @@ def _make_page(raw, layout: _Layout) -> Page:
 
 
 def _finish(page: Page, headers: Sequence[CustomHeader]) -> Page:
-    """Every requested header as a column of ``page``, in request order: dynamic ones read
-    now, those of an absent table or column as None."""
+    """Every requested header as a column of ``page``, in request order (those the statement
+    could not select, their table being absent, as None)."""
     if not headers or not page:
         return page
-    ids = page.column("ID") or []
-    dynamic = {}
-    if any(h.dynamic_table for h in headers):
-        dynamic = _dynamic_headers(list(ids), headers, _page_bounds(page.column("calldate") or ()))
-    columns = []
-    for h in headers:
-        if h.dynamic_table:
-            found = dynamic[(h.dynamic_table, h.dynamic_column)]
-            columns.append((h.name, [found.get(i) for i in ids]))
-        else:
-            columns.append((h.name, page.header(h.name)))
-    return page.with_headers(columns)
+    return page.with_headers([(h.name, page.header(h.name)) for h in headers])
 
 
 def fetch_joined(
@@ -539,13 +548,13 @@ def stream_pages(
     On MySQL the statement runs on an unbuffered (server-side) cursor: mysqlclient otherwise
     holds the whole result in memory before the first row (1M rows: hundreds of MB). Nothing
     else may use the connection until the generator is exhausted or closed (``close()``
-    discards the rest of the result); dynamic custom headers need queries of their own per
-    chunk, so such streams are enriched per chunk as ``enrich`` does (a buffered result).
+    discards the rest of the result): everything a row shows, custom headers included, comes
+    from the one statement.
     """
     plan = _joined_sql(qs, columns, headers)
     if plan == "empty":
         return
-    if plan is None or any(h.dynamic_table for h in headers):
+    if plan is None:
         yield from _stream_enriched(qs.values(*columns), headers, chunk)
         return
     sql, params, make = plan

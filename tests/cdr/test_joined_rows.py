@@ -19,7 +19,14 @@ from cdr.query.engine import CdrFilter, fetch_rows, iter_rows
 from cdr.query.rows import enrich
 from cdr.query.scope import CdrScope
 from cdr.query.storedtext import stored_form
-from tests.factories import aware, make_call, sensor
+from tests.conftest import DEFAULT_SCHEMA
+from tests.factories import (
+    add_fixed_header_column,
+    aware,
+    custom_header_definition,
+    make_call,
+    sensor,
+)
 
 SCOPE = CdrScope.unrestricted()
 DAY = CdrFilter(date_from=aware("2026-11-27 00:00:00"), date_to=aware("2026-11-27 23:59:59"))
@@ -306,3 +313,48 @@ def test_a_failing_unbuffered_read_raises_djangos_error_and_frees_the_connection
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM cdr")
         assert cursor.fetchone()[0] == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fixed_and_dynamic_custom_headers_come_with_the_page_statement(sniffer_schema):
+    """Every requested header, fixed (cdr_next) or dynamic (cdr_next_N), is read by the page
+    statement itself, each table joined once, in request order: the same values as the
+    batched look-ups, and a streamed page needs no statement of its own."""
+    sniffer_schema(DEFAULT_SCHEMA)  # ALTER TABLE commits on MySQL
+    add_fixed_header_column("X-Custom-Header")
+    custom_header_definition("X-Account-Code", 1, 1)
+    custom_header_definition("X-Tenant", 2, 3)
+    custom_header_definition("X-Zone", 2, 4)
+    ids = [
+        make_call(
+            "2026-11-27 10:00:00",
+            fixed_headers={"X-Custom-Header": _stored("Příjem")},
+            dynamic_headers={(1, 1): _stored("ÚČET-日本"), (2, 3): "tenant-9", (2, 4): "z1"},
+        ).ID,
+        make_call("2026-11-27 11:00:00", dynamic_headers={(2, 4): "z2"}).ID,
+        make_call("2026-11-27 12:00:00").ID,
+    ]
+    names = ["X-Zone", "X-Custom-Header", "X-Account-Code", "X-Tenant"]
+    fetch_rows(DAY, SCOPE, limit=1, custom_headers=names)  # the first use's introspection
+    with CaptureQueriesContext(connection) as queries:
+        rows = fetch_rows(DAY, SCOPE, order=("calldate",), limit=10, custom_headers=names)
+    children = [q["sql"] for q in queries.captured_queries if "cdr_next_" in q["sql"]]
+    assert len(children) == 1 and "cdr_sip_response" in children[0]  # the page statement
+    assert children[0].count("cdr_next_2") == 1  # ...joined once for both of its headers
+    headers = engine._headers_or_error(names, SCOPE)
+    columns = engine.row_columns()
+    expected = enrich(
+        list(engine._page(DAY, SCOPE, ("calldate",), 0, 10).values(*columns)), headers
+    )
+    assert rows == expected
+    assert [r["ID"] for r in rows] == ids
+    assert list(rows[0]["custom_headers"].items()) == [
+        ("X-Zone", "z1"),
+        ("X-Custom-Header", "Příjem"),
+        ("X-Account-Code", "ÚČET-日本"),
+        ("X-Tenant", "tenant-9"),
+    ]
+    assert rows[1]["custom_headers"] == dict.fromkeys(names) | {"X-Zone": "z2"}
+    assert rows[2]["custom_headers"] == dict.fromkeys(names)
+    streamed = list(iter_rows(DAY, SCOPE, order=("calldate",), chunk=1, custom_headers=names))
+    assert streamed == rows
