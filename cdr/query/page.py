@@ -94,17 +94,6 @@ class Page(Sequence[dict]):
                 return values
         return [None] * self._length
 
-    def with_headers(self, headers: Sequence[tuple[str, Sequence[Any]]]) -> Page:
-        """This page with ``headers`` [(name, values)] as its custom header columns."""
-        if self._rows is not None:
-            page = Page.of_rows(self._rows)
-            for row, found in zip(
-                self._rows, zip(*(v for _, v in headers), strict=True), strict=True
-            ):
-                row["custom_headers"] = dict(zip((n for n, _ in headers), found, strict=True))
-            return page
-        return Page(self._columns, self._length, headers)
-
     def rows(self) -> list[dict]:
         """The page as row dicts (built once; they are the page from then on)."""
         if self._rows is None:

@@ -250,7 +250,7 @@ def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tup
         add("fbasename", "cdr_next", "fbasename", "n")
     # Custom headers in request order: fixed ones from cdr_next, dynamic ones from their
     # cdr_next_N (sniffer-schema §3.1), each table joined once. A header whose table is
-    # absent is not selected (``_finish`` shows it as None).
+    # absent is not selected (the page shows it as None: ``_row_maker``).
     dynamic: set[int] = set()
     for h in headers:
         if h.dynamic_table:
@@ -281,7 +281,8 @@ def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence
             f"JOIN {c} ON {c}.{qn('ID')} = p.{qn('ID')} AND {c}.{qn('calldate')} = p.{qn('calldate')} "
             + " ".join(joins)
         )
-        return ", ".join(row_select + select), joined, _row_maker(names, convert, extra)
+        maker = _row_maker(names, convert, extra, [h.name for h in headers])
+        return ", ".join(row_select + select), joined, maker
 
     located = tuple((h.name, h.column, h.dynamic_table) for h in headers)
     key = ("page", names, located, connection.timezone_name, settings.USE_TZ, schema.generation())
@@ -436,11 +437,11 @@ def _aware(column: Sequence, zone) -> list:
 LOOKUP_KEYS = ("lastSIPresponse", "a_ua", "b_ua", "sensorname", "fbasename")
 
 
-def _row_maker(names, convert, extra) -> Callable[[list], Page]:
+def _row_maker(names, convert, extra, header_names: Sequence[str]) -> Callable[[list], Page]:
     """A function turning driver tuples into a ``Page`` of engine rows (the ORM's conversions,
-    display text, look-ups). Everything it needs to know is looked up here, before the
-    statement runs: a streamed result holds the connection, so no query may run while rows
-    are read."""
+    display text, look-ups) with every requested custom header (``header_names``, in request
+    order) as a column. Everything it needs to know is looked up here, before the statement
+    runs: a streamed result holds the connection, so no query may run while rows are read."""
     width = len(names)
     # Display text (latin1 columns, cdr.query.storedtext): only non-ASCII strings change.
     latin1_cdr = latin1_columns("cdr")
@@ -449,14 +450,14 @@ def _row_maker(names, convert, extra) -> Callable[[list], Page]:
         width + n for n, (_, table, column) in enumerate(extra) if column in latin1_columns(table)
     ]
     keys = [key for key, _, _ in extra]
-    headers = [(width + n, key[7:]) for n, key in enumerate(keys) if key.startswith("header:")]
+    selected = {key[7:]: width + n for n, key in enumerate(keys) if key.startswith("header:")}
     plain = [(width + n, key) for n, key in enumerate(keys) if not key.startswith("header:")]
     layout = _Layout(
         convert=convert,
         texts=texts,
         picks=[*enumerate(names), *plain],
         missing=tuple(key for key in LOOKUP_KEYS if key not in {key for _, key in plain}),
-        headers=headers,
+        headers=[(selected.get(name), name) for name in header_names],
     )
     return lambda raw: _make_page(raw, layout)
 
@@ -469,7 +470,9 @@ class _Layout:
     texts: list[int]  # latin1 columns: display text
     picks: list[tuple[int, str]]  # (result column, row key), in row key order
     missing: tuple[str, ...]  # look-up keys this database cannot fill (None in every row)
-    headers: list[tuple[int, str]]  # (result column, header name) of joined custom headers
+    # (result column, header name) of each requested custom header, in request order; the
+    # column is None for a header the statement could not select (its table is absent)
+    headers: list[tuple[int | None, str]]
 
 
 def _make_page(raw, layout: _Layout) -> Page:
@@ -483,15 +486,11 @@ def _make_page(raw, layout: _Layout) -> Page:
         columns[index] = display_texts(columns[index])
     data: dict = {key: columns[index] for index, key in layout.picks}
     data.update(dict.fromkeys(layout.missing))
-    return Page(data, len(raw), [(name, columns[index]) for index, name in layout.headers])
-
-
-def _finish(page: Page, headers: Sequence[CustomHeader]) -> Page:
-    """Every requested header as a column of ``page``, in request order (those the statement
-    could not select, their table being absent, as None)."""
-    if not headers or not page:
-        return page
-    return page.with_headers([(h.name, page.header(h.name)) for h in headers])
+    headers = [
+        (name, [None] * len(raw) if index is None else columns[index])
+        for index, name in layout.headers
+    ]
+    return Page(data, len(raw), headers)
 
 
 def fetch_joined(
@@ -508,7 +507,7 @@ def fetch_joined(
     with streaming_cursor(connections[qs.db]) as cursor:
         cursor.execute(sql, params)
         raw = cursor.fetchall()
-    return _finish(make(raw), headers)
+    return make(raw)
 
 
 def streaming_cursor(connection):
@@ -565,7 +564,7 @@ def stream_pages(
             raw = cursor.fetchmany(chunk)
             if not raw:
                 return
-            yield _finish(make(raw), headers)
+            yield make(raw)
     finally:
         cursor.close()
 

@@ -269,9 +269,8 @@ def test_a_page_read_unbuffered_is_logged_and_has_the_buffered_rows():
     kinds = []
 
     def driver_cursor(execute, sql, params, many, context):
-        kinds.append(type(context["cursor"].cursor).__name__)
-        if connection.vendor == "mysql":
-            kinds[-1] = type(context["cursor"].cursor.cursor).__name__
+        backend = context["cursor"].cursor  # MySQL: Django's MySQL wrapper of the driver's
+        kinds.append(type(getattr(backend, "cursor", backend)).__name__)
         return execute(sql, params, many, context)
 
     with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(driver_cursor):
