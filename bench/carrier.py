@@ -29,8 +29,10 @@ Sections (``--only`` picks some):
 * ``strategies``: count (exact, under the 1 s budget) and deep paging (OFFSET vs keyset).
 * ``throughput``: requests/s under a bounded concurrent load on loopback (``--clients``,
   default 4, keep-alive, for ``--seconds`` each) of api.php (1-row answer), the REST list (the
-  same 1-row filter) and a trivial Django view on the same gunicorn; and, as the ceiling of
-  any face, api.php's SQL alone on as many raw connections.
+  same 1-row filter) and a trivial Django view on the same gunicorn; api.php's SQL alone on
+  as many raw connections; and the *ceiling*, the issue's floor under load: a gunicorn of
+  ``bench.floorapp`` whose requests run api.php's SQL, then the trivial view (no face can
+  serve that SQL faster than it).
 * ``memory``: peak RSS growth of the worker serving sql.php ``limit=-1`` and a REST CSV
   export of ``--export-days`` days (default 3: ~1M rows at 10M CDRs).
 * ``pcap``: peak RSS growth of the worker serving api.php getPCAP of a ``--pcap-mb`` MB call
@@ -70,15 +72,17 @@ DEFAULT_URL = "mysql://vmgui:vmgui@127.0.0.1:33306/vmgui_bench_carrier"
 class Gunicorn:
     """gunicorn serving the tree at ``root`` (this one, or an older checkout) on loopback."""
 
-    def __init__(self, root: Path, env: dict[str, str], workers: int = 2) -> None:
-        self.root, self.port, self.workers = root, free_port(), workers
+    def __init__(
+        self, root: Path, env: dict[str, str], workers: int = 2, app: str = "vmgui.wsgi:application"
+    ) -> None:
+        self.root, self.port, self.workers, self.app = root, free_port(), workers, app
         self.env = {**os.environ, **env, "PYTHONPATH": str(root)}
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Gunicorn:
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.proc = subprocess.Popen(
-            [str(gunicorn), "vmgui.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+            [str(gunicorn), self.app, "--bind", f"127.0.0.1:{self.port}",
              "--workers", str(self.workers), "--log-level", "warning", "--timeout", "600"],
             cwd=self.root, env=self.env,
         )  # fmt: skip
@@ -388,6 +392,46 @@ def _load(server: Gunicorn, path: str, headers: dict, clients: int, seconds: flo
     )
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _database_pid() -> list[int]:
+    """The MariaDB server's pid when it runs on this machine (its pid file), else none."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@pid_file")
+        path = cursor.fetchone()[0]
+    try:
+        return [int(Path(path).read_text().split()[0])]
+    except (OSError, ValueError, IndexError):
+        return []
+
+
+def _load_cpu(
+    server: Gunicorn, path: str, headers: dict, clients: int, seconds: float
+) -> tuple[float, float, float]:
+    """(requests/s, worker CPU ms a request, database CPU ms a request) of ``_load``."""
+    workers = _worker_pids(server.proc.pid)
+    database = _database_pid()
+    cpu_w, cpu_d, started = _cpu_seconds(workers), _cpu_seconds(database), time.monotonic()
+    rate = _load(server, path, headers, clients, seconds)
+    requests = rate * (time.monotonic() - started)
+    worker_ms = 1000 * (_cpu_seconds(workers) - cpu_w) / requests
+    database_ms = 1000 * (_cpu_seconds(database) - cpu_d) / requests
+    return rate, worker_ms, database_ms
+
+
 def _sql_load(statements: list[str], clients: int, seconds: float) -> float:
     """Answers/s of ``clients`` raw MySQLdb connections each running ``statements`` in a loop
     for ``seconds``: how fast the database alone gives a request's data (the ceiling of any
@@ -401,7 +445,18 @@ def _sql_load(statements: list[str], clients: int, seconds: float) -> float:
     )
 
 
-def throughput(servers: dict[str, Gunicorn], known: dict, clients: int, seconds: float) -> None:
+def throughput(
+    servers: dict[str, Gunicorn],
+    known: dict,
+    clients: int,
+    seconds: float,
+    env: dict,
+    workers: int = 2,
+) -> None:
+    """Requests/s of the trivial view, api.php's one-row answer and the REST list on each
+    tree's gunicorn; api.php's SQL alone on raw connections; and the **ceiling**: a gunicorn
+    of ``bench.floorapp`` whose every request runs api.php's SQL and then the trivial view (the
+    issue's floor under load, none of vmgui's own work): no face can serve that SQL faster."""
     from django.contrib.auth import get_user_model
 
     from api.rest import tokens
@@ -416,19 +471,35 @@ def throughput(servers: dict[str, Gunicorn], known: dict, clients: int, seconds:
     cases = [("trivial view (/api.php error)", "/api.php", {}),
              ("api.php getVoipCalls, 1 row", api, {}),
              ("REST list, 1 row", rest, {"Authorization": f"Bearer {token}"})]  # fmt: skip
-    print(f"{clients} concurrent keep-alive clients, {seconds:.0f} s each, requests/s")
+    print(f"{clients} concurrent keep-alive clients, {seconds:.0f} s each, {workers} gunicorn "
+          "workers, requests/s")  # fmt: skip
     floor, client = _floor_client()
-    sql_rate = _sql_load(floor.capture(client, api), clients, seconds)
+    statements = floor.capture(client, api)
+    sql_rate = _sql_load(statements, clients, seconds)
     print(f"  {'':7} {'api.php 1 row: its SQL alone':34} {sql_rate:>8.1f} /s (raw connections)",
           flush=True)  # fmt: skip
+    ceiling_env = {**env, "VMGUI_DATA_DIR": str(ROOT / "var"),
+                   "VMGUI_BENCH_FLOOR_SQL": json.dumps(statements)}  # fmt: skip
+    cpu = "worker CPU / database CPU, ms a request"
+    with Gunicorn(ROOT, ceiling_env, workers, app="bench.floorapp:application") as server:
+        trivial, *t_cpu = _load_cpu(server, "/api.php", {}, clients, seconds)
+        ceiling, *c_cpu = _load_cpu(server, "/bench/floor", {}, clients, seconds)
+    print(f"  {'ceiling':7} {'trivial view (same server)':34} {trivial:>8.1f} req/s  "
+          f"{'':7} [{t_cpu[0]:.2f} / {t_cpu[1]:.2f}: {cpu}]")  # fmt: skip
+    print(f"  {'ceiling':7} {'trivial view + api.php SQL':34} {ceiling:>8.1f} req/s  "
+          f"{100 * ceiling / trivial:>5.1f} % [{c_cpu[0]:.2f} / {c_cpu[1]:.2f}] "
+          "(the most any face can reach)", flush=True)  # fmt: skip
     for name, server in servers.items():
         trivial = None
         for label, path, headers in cases:
-            rate = _load(server, path, headers, clients, seconds)
+            rate, worker_ms, database_ms = _load_cpu(server, path, headers, clients, seconds)
             trivial = trivial or rate
-            alone = f"  ({100 * rate / sql_rate:.1f} % of its SQL alone)" if path == api else ""
-            print(f"  {name:7} {label:34} {rate:>8.1f} req/s  {100 * rate / trivial:>5.1f} %{alone}",
-                  flush=True)  # fmt: skip
+            of = ""
+            if path == api:
+                of = f"  ({100 * rate / sql_rate:.1f} % of its SQL alone, "
+                of += f"{100 * rate / ceiling:.1f} % of the ceiling)"
+            print(f"  {name:7} {label:34} {rate:>8.1f} req/s  {100 * rate / trivial:>5.1f} % "
+                  f"[{worker_ms:.2f} / {database_ms:.2f}]{of}", flush=True)  # fmt: skip
 
 
 def memory(roots: dict[str, Path], env: dict, days: int) -> None:
@@ -541,6 +612,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", default="latency,alone,strategies,throughput,memory,pcap")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (latency, "
+                        "throughput); 2 = one per core of the reference VM")  # fmt: skip
     parser.add_argument("--export-days", type=int, default=3)
     parser.add_argument("--pcap-mb", type=float, default=500)
     parser.add_argument("--shape", default="", help="only the shapes whose name contains this")
@@ -583,7 +656,8 @@ def main(argv: list[str] | None = None) -> None:
         roots = {"before": args.before.resolve(), **roots}
     only = set(args.only.split(","))
     if only & {"latency", "throughput"}:
-        servers = {name: Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")})
+        servers = {name: Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")},
+                                  workers=args.workers)
                    for name, root in roots.items()}  # fmt: skip
         for server in servers.values():
             server.__enter__()
@@ -591,7 +665,7 @@ def main(argv: list[str] | None = None) -> None:
             if "latency" in only:
                 latency(servers, known, runs, args.shape)
             if "throughput" in only:
-                throughput(servers, known, args.clients, args.seconds)
+                throughput(servers, known, args.clients, args.seconds, env, args.workers)
         finally:
             for server in servers.values():
                 server.__exit__()
