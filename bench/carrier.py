@@ -184,23 +184,21 @@ class Floor:
             and "@@SESSION" not in q["sql"]
         ]
 
-    def run(self, statements: list[str]) -> None:
-        cursor = self.raw.cursor()
-        for sql in statements:
-            cursor.execute(sql)
-            cursor.fetchall()
-
-    def run_streamed(self, statements: list[str]) -> None:
-        """``run`` on the driver's unbuffered cursor (rows converted as they arrive)."""
-        from MySQLdb.cursors import SSCursor
-
-        cursor = self.raw.cursor(SSCursor)
+    def run(self, statements: list[str], cursor_class=None) -> None:
+        """Each statement executed, its rows fetched (the driver's default cursor)."""
+        cursor = self.raw.cursor(cursor_class) if cursor_class else self.raw.cursor()
         try:
             for sql in statements:
                 cursor.execute(sql)
                 cursor.fetchall()
         finally:
             cursor.close()
+
+    def run_streamed(self, statements: list[str]) -> None:
+        """``run`` on the driver's unbuffered cursor (rows converted as they arrive)."""
+        from MySQLdb.cursors import SSCursor
+
+        self.run(statements, SSCursor)
 
 
 def _floor_client():

@@ -23,13 +23,9 @@ def application(environ, start_response):
     if environ.get("PATH_INFO") == "/bench/floor":
         from django.db import connection
 
+        from bench.carrier import Floor
+
         connection.ensure_connection()
-        cursor = connection.connection.cursor()  # the driver's cursor, as a script uses it
-        try:
-            for sql in STATEMENTS:
-                cursor.execute(sql)
-                cursor.fetchall()
-        finally:
-            cursor.close()
+        Floor(connection.connection).run(STATEMENTS)  # the driver's cursor, as a script uses it
         environ = {**environ, "PATH_INFO": "/api.php"}
     return vmgui_application(environ, start_response)
