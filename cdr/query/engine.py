@@ -174,25 +174,26 @@ def _next_ids(model, f: CdrFilter, column: str, op: str, values: Sequence[str]) 
     model's own fields (``get_db_prep_value``, what the ORM's lookups do); ``column`` is a
     model column or an introspected one (``cdr.schema``), never text from a request.
     """
+    if op not in ("in", "like") or not values:
+        raise ValueError(f"_next_ids: op {op!r} with {len(values)} values")
     connection = connections[router.db_for_read(Cdr)]
     qn = connection.ops.quote_name
-    fields = {field.column: field for field in model._meta.concrete_fields}
-    field = fields.get(column)
+    table = qn(model._meta.db_table)
+    field = {field.column: field for field in model._meta.concrete_fields}.get(column)
     params = [v if field is None else field.get_db_prep_value(v, connection) for v in values]
-    target = f"{qn(model._meta.db_table)}.{qn(column)}"
     if op == "in":
-        where = [f"{target} IN ({', '.join(['%s'] * len(params))})"]
+        where = [f"{table}.{qn(column)} IN ({', '.join(['%s'] * len(params))})"]
     else:
-        where = ["(" + " OR ".join([f"{target} LIKE %s ESCAPE '{ESCAPE}'"] * len(params)) + ")"]
+        like = f"{table}.{qn(column)} LIKE %s ESCAPE '{ESCAPE}'"
+        where = ["(" + " OR ".join([like] * len(params)) + ")"]
     if schema.cdr_is_partitioned():
         calldate = model._meta.get_field("calldate")
         for operator, bound in ((">=", f.date_from), ("<=", f.date_to)):
             if bound:
-                where.append(f"{qn(model._meta.db_table)}.{qn(calldate.column)} {operator} %s")
+                where.append(f"{table}.{qn(calldate.column)} {operator} %s")
                 params.append(calldate.get_db_prep_value(bound, connection))
-    cdr_id = qn(model._meta.pk.column)
     # Identifiers come from the models and introspection; values are parameters.
-    sql = f"SELECT {cdr_id} FROM {qn(model._meta.db_table)} WHERE " + " AND ".join(where)  # noqa: S608
+    sql = f"SELECT {qn(model._meta.pk.column)} FROM {table} WHERE " + " AND ".join(where)  # noqa: S608
     return sql, params
 
 
