@@ -14,6 +14,9 @@ from __future__ import annotations
 import json
 import os
 
+from django.db import connection
+
+from bench.carrier import Floor
 from vmgui.wsgi import application as vmgui_application
 
 STATEMENTS: list[str] = json.loads(os.environ.get("VMGUI_BENCH_FLOOR_SQL", "[]"))
@@ -21,10 +24,6 @@ STATEMENTS: list[str] = json.loads(os.environ.get("VMGUI_BENCH_FLOOR_SQL", "[]")
 
 def application(environ, start_response):
     if environ.get("PATH_INFO") == "/bench/floor":
-        from django.db import connection
-
-        from bench.carrier import Floor
-
         connection.ensure_connection()
         Floor(connection.connection).run(STATEMENTS)  # the driver's cursor, as a script uses it
         environ = {**environ, "PATH_INFO": "/api.php"}

@@ -40,7 +40,7 @@ from cdr.query.customheaders import (
 from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
 from cdr.query.page import Page
-from cdr.query.patterns import ESCAPE, Pattern, patterns_q
+from cdr.query.patterns import Pattern, like_sql, patterns_q
 from cdr.query.rows import fetch_joined, lookup_texts, stream_pages
 from cdr.query.scope import CdrScope, header_visible, scope_q
 from cdr.query.storedtext import search_value
@@ -165,7 +165,7 @@ def _check_window(offset: int, limit: int | None) -> None:
 def _next_ids(model, f: CdrFilter, column: str, op: str, values: Sequence[str]) -> tuple[str, list]:
     """(sql, params) selecting the cdr ids of ``model``'s table (``cdr_next`` or a
     ``cdr_next_N``) whose ``column`` matches ``values``: ``op`` "in" (any of the exact values)
-    or "like" (any of the LIKE patterns, escaped with ``!``). When cdr_next is partitioned, the
+    or "like" (any of the LIKE patterns, ``patterns.like_sql``). When cdr_next is partitioned, the
     filter's dates bound it too, so only the range's partitions are read (issue 19).
 
     Written as text around the values, not as a queryset: Django resolving a queryset into
@@ -184,8 +184,7 @@ def _next_ids(model, f: CdrFilter, column: str, op: str, values: Sequence[str]) 
     if op == "in":
         where = [f"{table}.{qn(column)} IN ({', '.join(['%s'] * len(params))})"]
     else:
-        like = f"{table}.{qn(column)} LIKE %s ESCAPE '{ESCAPE}'"
-        where = ["(" + " OR ".join([like] * len(params)) + ")"]
+        where = ["(" + " OR ".join([like_sql(f"{table}.{qn(column)}")] * len(params)) + ")"]
     if schema.cdr_is_partitioned():
         calldate = model._meta.get_field("calldate")
         for operator, bound in ((">=", f.date_from), ("<=", f.date_to)):

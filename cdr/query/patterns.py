@@ -66,6 +66,11 @@ class Pattern:
         return Pattern(self.kind, self.value[::-1])
 
 
+def like_sql(lhs: str, rhs: str = "%s") -> str:
+    """``lhs LIKE rhs`` with our escape character: the one form of every LIKE the engine sends."""
+    return f"{lhs} LIKE {rhs} ESCAPE '{ESCAPE}'"
+
+
 @Field.register_lookup
 class VmLike(Lookup):
     """``column LIKE %s ESCAPE '!'`` with a parameterised pattern (index-friendly for prefixes)."""
@@ -75,7 +80,7 @@ class VmLike(Lookup):
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} LIKE {rhs} ESCAPE '{ESCAPE}'", [*lhs_params, *rhs_params]
+        return like_sql(lhs, rhs), [*lhs_params, *rhs_params]
 
 
 def pattern_q(column: str, raw: str, reverse_column: str | None = None, *, table: str = "cdr") -> Q:
