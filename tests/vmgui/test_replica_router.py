@@ -63,11 +63,10 @@ print("RESULT=" + json.dumps({
 """
 
 
-def _databases() -> tuple[str, str]:
-    """URLs of a fresh primary and a fresh replica database."""
+def _databases(root) -> tuple[str, str]:
+    """URLs of a fresh primary and a fresh replica database (SQLite files under ``root``,
+    pytest's temporary directory, so nothing is left in the project's data directory)."""
     if not is_mysql():
-        root = settings.DATA_DIR / f"router-{uuid.uuid4().hex[:8]}"
-        root.mkdir(parents=True)
         return f"sqlite:///{root / 'primary.sqlite3'}", f"sqlite:///{root / 'replica.sqlite3'}"
     db = settings.DATABASES["default"]
     names = [f"vmgui_router_{kind}_{uuid.uuid4().hex[:6]}" for kind in ("primary", "replica")]
@@ -99,8 +98,8 @@ def _shell(code: str, **env: str) -> str:
 
 
 @pytest.fixture
-def primary_and_replica(db):
-    primary, replica = _databases()
+def primary_and_replica(db, tmp_path):
+    primary, replica = _databases(tmp_path)
     _shell(
         PREPARE.format(caller="222000", call_id="on-primary@x", cdr_id=5),
         VMGUI_DATABASE_URL=primary,
