@@ -39,6 +39,7 @@ from django.db import connection, connections
 from bench.common import raw_connection
 from cdr import schema
 from cdr.ddl import SchemaOptions, create_schema
+from cdr.flags import FLAG_SAVE_FLAGS_VALID, FLAG_SIP_PCAP
 
 START = dt.date(2026, 10, 1)
 DAYS = 30
@@ -152,7 +153,7 @@ def _cdr_sql(day: int, per_day: int) -> str:
         IF(ok, mos - h4 % 3, NULL), IF(ok, mos, NULL), IF(ok, mos - h5 % 2, NULL),
         IF(ok, mos, NULL), IF(ok, mos - h5 % 2, NULL), IF(ok, mos - h4 % 3, NULL),
         IF(ok, loss, NULL), IF(ok, loss DIV 2, NULL), IF(ok, loss, NULL),
-        IF(ok, jit * 5, NULL), {(1 << 23) | (1 << 24)}
+        IF(ok, jit * 5, NULL), {FLAG_SAVE_FLAGS_VALID | FLAG_SIP_PCAP}
     FROM (
         SELECT id, h, h2, h3, h4, h5, r,
             TIMESTAMP('{date}') + INTERVAL FLOOR(86400000 * (x + 0.6 * SIN(2 * PI() * x)

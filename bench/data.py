@@ -14,6 +14,7 @@ from django.db import connection
 
 from cdr import schema
 from cdr.ddl import SchemaOptions, create_schema
+from cdr.flags import FLAG_SAVE_FLAGS_VALID, FLAG_SIP_PCAP
 
 START = dt.date(2026, 10, 1)
 DAYS = 30
@@ -72,7 +73,7 @@ def generate(rows: int) -> None:
                 1 + h % 3, IF(h % 2, 8, 0), IF(h % 2, 8, 0), IF(h % 2, 8, 0),
                 45 - h % 15, 45 - h % 12, 45 - h % 15, h % 300, h % 200, h % 20, h % 15,
                 h % 3000, h % 3000, IF(h % 10 < 7, 3, 0), IF(h % 10 < 7, 'caller', NULL),
-                {(1 << 23) | (1 << 24)}
+                {FLAG_SAVE_FLAGS_VALID | FLAG_SIP_PCAP}
             FROM (
                 SELECT seq, h,
                     CONCAT('420', 600 + h % 200, LPAD((h DIV 200) % 1000000, 6, '0')) AS c,

@@ -23,6 +23,7 @@ from cdr.bulk import insert
 from cdr.ddl import SchemaOptions, create_schema
 from cdr.demo.pcapgen import CallSpec, SignalSpec, generate_call
 from cdr.demo.spoolwriter import SpoolWriter
+from cdr.flags import FLAG_SAVE_FLAGS_VALID, FLAG_SIP_PCAP, FLAG_TRANSPORT_UDP
 from cdr.models import (
     Cdr,
     CdrCustomHeader,
@@ -433,7 +434,7 @@ def _cdr_row(cdr_id, start, p, stats, files, responses, uas, busy_reason, rng):
         packets = int(p["talk"] * 50)
         a_recv = b_recv = packets if answered else None
         a_lost = b_lost = None
-        flags = (1 << 23) | (1 << 24) | (1 << 32)
+        flags = FLAG_SAVE_FLAGS_VALID | FLAG_SIP_PCAP | FLAG_TRANSPORT_UDP
         whohanged = p["hangup"] if answered else None
         bye = 3 if answered else 0
     row = dict(

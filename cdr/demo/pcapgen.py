@@ -37,6 +37,17 @@ import numpy as np
 import numpy.typing as npt
 
 from cdr.demo.signals import DTMF_EVENT_CODES, SAMPLE_RATE, SignalSpec
+from cdr.flags import (
+    FLAG_AUDIO,
+    FLAG_RTP_PAYLOAD,
+    FLAG_RTP_PCAP,
+    FLAG_SAVE_FLAGS_VALID,
+    FLAG_SDP_AUDIO,
+    FLAG_SIP_PCAP,
+    FLAG_TELEVENT_REQUEST,
+    FLAG_TELEVENT_RESPONSE,
+    FLAG_TRANSPORT_UDP,
+)
 from cdr.media.codecs import (
     PAYLOAD_PCMA,
     PAYLOAD_PCMU,
@@ -47,15 +58,6 @@ from cdr.media.codecs import (
 __all__ = [
     "CallResult",
     "CallSpec",
-    "FLAG_AUDIO",
-    "FLAG_RTP_PAYLOAD",
-    "FLAG_RTP_PCAP",
-    "FLAG_SAVE_FLAGS_VALID",
-    "FLAG_SDP_AUDIO",
-    "FLAG_SIP_PCAP",
-    "FLAG_TELEVENT_REQUEST",
-    "FLAG_TELEVENT_RESPONSE",
-    "FLAG_TRANSPORT_UDP",
     "LINKTYPE_ETHERNET",
     "PCAP_SNAPLEN",
     "Packet",
@@ -78,17 +80,6 @@ TELEPHONE_EVENT_PT: Final = 101
 PTIME_MS: Final = 20
 SAMPLES_PER_PACKET: Final = SAMPLE_RATE * PTIME_MS // 1000  # 160 bytes of G.711
 _PACKET_US: Final = PTIME_MS * 1000
-
-# cdr.flags bits (sniffer-schema §2.5) this generator can produce.
-FLAG_TELEVENT_REQUEST: Final = 1 << 8
-FLAG_TELEVENT_RESPONSE: Final = 1 << 9
-FLAG_SDP_AUDIO: Final = 1 << 12
-FLAG_SAVE_FLAGS_VALID: Final = 1 << 23
-FLAG_SIP_PCAP: Final = 1 << 24
-FLAG_RTP_PCAP: Final = 1 << 25
-FLAG_RTP_PAYLOAD: Final = 1 << 26
-FLAG_AUDIO: Final = 1 << 29
-FLAG_TRANSPORT_UDP: Final = 1 << 32
 
 # RFC 4733 event shape: 6 packets with growing duration (the 6th has the E bit),
 # then the end packet twice more, then a gap of audio packets before the next digit.

@@ -29,6 +29,14 @@ from typing import BinaryIO, Final
 from django.conf import settings
 
 from cdr import schema
+from cdr.flags import (
+    FLAG_RTP_PAYLOAD,
+    FLAG_RTP_PCAP,
+    FLAG_SAVE_FLAGS_VALID,
+    FLAG_SIP_PCAP,
+    RTP_FLAG_CALLED,
+    RTP_FLAG_CALLER,
+)
 from cdr.media.audio import (
     DecodedAudio,
     StreamHint,
@@ -78,14 +86,6 @@ CONTENT_TYPES: Final = {
     "png": "image/png",
 }
 
-# cdr.flags bits (sniffer-schema §2.5): which files the sniffer saved (valid with bit 23).
-FLAG_SAVE_VALID: Final = 1 << 23
-FLAG_SIP: Final = 1 << 24
-FLAG_RTP: Final = 1 << 25
-FLAG_RTP_PAYLOAD: Final = 1 << 26
-# cdr_rtp.flags bits: 2 = the caller sent it, 3 = the called party did.
-RTP_FLAG_CALLER: Final = 1 << 2
-RTP_FLAG_CALLED: Final = 1 << 3
 
 _DOWNLOAD_UNSAFE: Final = re.compile(r"[^A-Za-z0-9.@_-]")
 
@@ -126,7 +126,7 @@ class CallMedia:
     def saved(self, bit: int) -> bool | None:
         """Whether the sniffer says it saved a file kind (None when it does not say)."""
         flags = self.ref.flags
-        if flags is None or not flags & FLAG_SAVE_VALID:
+        if flags is None or not flags & FLAG_SAVE_FLAGS_VALID:
             return None
         return bool(flags & bit)
 
@@ -288,7 +288,7 @@ def pcap_files(call: CallMedia, *, rtp: bool = True) -> list[SpoolFile]:
         if f is not None:
             found.append(f)
     if not found:
-        saved = call.saved(FLAG_SIP)
+        saved = call.saved(FLAG_SIP_PCAP)
         why = (
             "the sniffer did not save a pcap for it"
             if saved is False
@@ -405,13 +405,13 @@ def decode(call: CallMedia, *, after_connect: bool = False) -> DecodedAudio:
     layout = _layout()
     rtp = locate(call.ref, KIND_RTP, layout)
     if rtp is None:
-        if call.saved(FLAG_RTP) is False:
+        if call.saved(FLAG_RTP_PCAP) is False:
             raise MediaMissing(f"no recording for CDR {call.cdr_id}: the sniffer saved no RTP")
         raise MediaMissing(
             f"no recording for CDR {call.cdr_id}: neither an audio file nor an RTP pcap is in "
             "the spool (removed by cleanspool, or never saved)"
         )
-    if call.saved(FLAG_RTP) and call.saved(FLAG_RTP_PAYLOAD) is False:
+    if call.saved(FLAG_RTP_PCAP) and call.saved(FLAG_RTP_PAYLOAD) is False:
         raise MediaMissing(
             f"no recording for CDR {call.cdr_id}: the sniffer saved RTP headers only "
             "(savertp=header)"
@@ -431,7 +431,7 @@ def decode(call: CallMedia, *, after_connect: bool = False) -> DecodedAudio:
         )
     except MediaMissing as exc:
         # e.g. the minute's RTP tar exists but this call has no member in it (a failed call)
-        why = "the sniffer saved no RTP" if call.saved(FLAG_RTP) is False else exc.reason
+        why = "the sniffer saved no RTP" if call.saved(FLAG_RTP_PCAP) is False else exc.reason
         raise MediaMissing(f"no recording for CDR {call.cdr_id}: {why}") from None
 
 
@@ -505,9 +505,9 @@ def media_available(call: CallMedia) -> Availability:
         sip = locate(call.ref, KIND_SIP, layout) is not None
         if locate_audio(call.ref, layout) is not None:
             return Availability(sip, True)
-        if call.saved(FLAG_RTP) is False:
+        if call.saved(FLAG_RTP_PCAP) is False:
             return Availability(sip, False, "the sniffer saved no RTP for this call")
-        if call.saved(FLAG_RTP) and call.saved(FLAG_RTP_PAYLOAD) is False:
+        if call.saved(FLAG_RTP_PCAP) and call.saved(FLAG_RTP_PAYLOAD) is False:
             return Availability(sip, False, "the sniffer saved RTP headers only (savertp=header)")
         if locate(call.ref, KIND_RTP, layout) is None:
             return Availability(

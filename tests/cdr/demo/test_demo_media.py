@@ -31,11 +31,6 @@ import zstandard
 
 from cdr.demo import signals
 from cdr.demo.pcapgen import (
-    FLAG_AUDIO,
-    FLAG_RTP_PAYLOAD,
-    FLAG_RTP_PCAP,
-    FLAG_SAVE_FLAGS_VALID,
-    FLAG_SIP_PCAP,
     TELEPHONE_EVENT_PT,
     CallResult,
     CallSpec,
@@ -51,6 +46,13 @@ from cdr.demo.spoolwriter import (
     sanitize_basename,
     tar_member_name,
     ustar_header,
+)
+from cdr.flags import (
+    FLAG_AUDIO,
+    FLAG_RTP_PAYLOAD,
+    FLAG_RTP_PCAP,
+    FLAG_SAVE_FLAGS_VALID,
+    FLAG_SIP_PCAP,
 )
 from cdr.media import codecs
 from tests.conftest import FIXTURE_DIR, safe_extract
