@@ -26,6 +26,11 @@ Sections (``--only`` picks some):
 * ``alone``: the one-row answers with nothing else running (one server, one worker, the
   trees one after the other, sequential requests): the cost of a request next to its floor
   without the interleaved run's CPU contention (two servers and the client on the cores).
+* ``tail``: the slowest requests of a long sequential run (``--tail-requests`` one-row
+  answers, a tenth as many 10,000-row pages; api.php), each tree on its own one-worker
+  gunicorn, the trees' requests alternating: p50, p99, p99.9, the slowest, and how many took
+  over twice the median. What a median hides: the worker's pauses (a full garbage
+  collection of the loaded app, ``vmgui.wsgi``).
 * ``strategies``: count (exact, under the 1 s budget) and deep paging (OFFSET vs keyset).
 * ``throughput``: requests/s under a bounded concurrent load on loopback (``--clients``,
   default 4, keep-alive, for ``--seconds`` each) of api.php (1-row answer), the REST list (the
@@ -251,6 +256,44 @@ def alone(roots: dict[str, Path], env: dict, known: dict, runs: int) -> None:
                     print(f"{name:7} {face:8} {label:24} {ms['http']:>6.2f} {ms['sql']:>6.2f} "
                           f"{base:>6.2f} {ms['request']:>8.2f} {ms['request'] - base:>6.2f} "
                           f"{ms['request'] / base:>5.2f}x", flush=True)  # fmt: skip
+
+
+TAIL_SHAPES = (("1 day, exact caller", 1), ("1 hour, all calls", 10))
+
+
+def tail(roots: dict[str, Path], env: dict, known: dict, requests: int) -> None:
+    """p50/p99/p99.9/max of ``requests`` sequential one-row answers (and ``requests / 10``
+    10,000-row pages) per tree, the trees' requests alternating (one worker each)."""
+    servers = {name: Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")}, workers=1)
+               for name, root in roots.items()}  # fmt: skip
+    for server in servers.values():
+        server.__enter__()
+    try:
+        print(f"{'tree':7} {'shape':20} {'requests':>8} {'p50':>7} {'p99':>7} {'p99.9':>7} "
+              f"{'max':>7} {'>2x p50':>8}   (ms)")  # fmt: skip
+        for label, divisor in TAIL_SHAPES:
+            path = next(_api_path(api) for name, api, _ in shapes(known) if name == label)
+            count = max(requests // divisor, 20)
+            samples: dict[str, list[float]] = {name: [] for name in servers}
+            for round_ in range(count + 20):
+                for name, server in servers.items():
+                    start = time.perf_counter()
+                    server.get(path)
+                    if round_ >= 20:  # after the warm-up
+                        samples[name].append((time.perf_counter() - start) * 1e3)
+            for name, values in samples.items():
+                values.sort()
+                p50 = values[len(values) // 2]
+
+                def at(q: float, values: list[float] = values) -> float:
+                    return values[min(len(values) - 1, int(q * len(values)))]
+
+                slow = sum(1 for v in values if v > 2 * p50)
+                print(f"{name:7} {label:20} {len(values):>8} {p50:>7.2f} {at(0.99):>7.2f} "
+                      f"{at(0.999):>7.2f} {values[-1]:>7.2f} {slow:>8}", flush=True)  # fmt: skip
+    finally:
+        for server in servers.values():
+            server.__exit__()
 
 
 def _round_robin(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
@@ -607,12 +650,13 @@ def _sql_session(server: Gunicorn) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, help="an older checkout to measure alongside")
-    parser.add_argument("--only", default="latency,alone,strategies,throughput,memory,pcap")
+    parser.add_argument("--only", default="latency,alone,tail,strategies,throughput,memory,pcap")
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (latency, "
                         "throughput); 2 = one per core of the reference VM")  # fmt: skip
     parser.add_argument("--export-days", type=int, default=3)
+    parser.add_argument("--tail-requests", type=int, default=5000)
     parser.add_argument("--pcap-mb", type=float, default=500)
     parser.add_argument("--shape", default="", help="only the shapes whose name contains this")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
@@ -669,6 +713,8 @@ def main(argv: list[str] | None = None) -> None:
                 server.__exit__()
     if "alone" in only:
         alone(roots, env, known, max(runs, 100))
+    if "tail" in only:
+        tail(roots, env, known, args.tail_requests)
     if "strategies" in only:
         strategies(known, runs)
     if "memory" in only:
