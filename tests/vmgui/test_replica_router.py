@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -63,7 +64,7 @@ print("RESULT=" + json.dumps({
 """
 
 
-def _databases(root) -> tuple[str, str]:
+def _databases(root: Path) -> tuple[str, str]:
     """URLs of a fresh primary and a fresh replica database (SQLite files under ``root``,
     pytest's temporary directory, so nothing is left in the project's data directory)."""
     if not is_mysql():
