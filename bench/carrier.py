@@ -47,6 +47,7 @@ Sections (``--only`` picks some):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -55,7 +56,7 @@ import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench.common import (
@@ -261,14 +262,24 @@ def alone(roots: dict[str, Path], env: dict, known: dict, runs: int) -> None:
 TAIL_SHAPES = (("1 day, exact caller", 1), ("1 hour, all calls", 10))
 
 
+@contextlib.contextmanager
+def _serving(roots: dict[str, Path], env: dict, workers: int) -> Iterator[dict[str, Gunicorn]]:
+    """A gunicorn per tree, all running together (each with its own data directory)."""
+    with contextlib.ExitStack() as stack:
+        yield {name: stack.enter_context(Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")},
+                                                  workers=workers))
+               for name, root in roots.items()}  # fmt: skip
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile (0-1) of the sorted ``ordered``, by rank."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
 def tail(roots: dict[str, Path], env: dict, known: dict, requests: int) -> None:
     """p50/p99/p99.9/max of ``requests`` sequential one-row answers (and ``requests / 10``
     10,000-row pages) per tree, the trees' requests alternating (one worker each)."""
-    servers = {name: Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")}, workers=1)
-               for name, root in roots.items()}  # fmt: skip
-    for server in servers.values():
-        server.__enter__()
-    try:
+    with _serving(roots, env, workers=1) as servers:
         print(f"{'tree':7} {'shape':20} {'requests':>8} {'p50':>7} {'p99':>7} {'p99.9':>7} "
               f"{'max':>7} {'>2x p50':>8}   (ms)")  # fmt: skip
         for label, divisor in TAIL_SHAPES:
@@ -283,17 +294,11 @@ def tail(roots: dict[str, Path], env: dict, known: dict, requests: int) -> None:
                         samples[name].append((time.perf_counter() - start) * 1e3)
             for name, values in samples.items():
                 values.sort()
-                p50 = values[len(values) // 2]
-
-                def at(q: float, values: list[float] = values) -> float:
-                    return values[min(len(values) - 1, int(q * len(values)))]
-
+                p50 = _percentile(values, 0.5)
                 slow = sum(1 for v in values if v > 2 * p50)
-                print(f"{name:7} {label:20} {len(values):>8} {p50:>7.2f} {at(0.99):>7.2f} "
-                      f"{at(0.999):>7.2f} {values[-1]:>7.2f} {slow:>8}", flush=True)  # fmt: skip
-    finally:
-        for server in servers.values():
-            server.__exit__()
+                print(f"{name:7} {label:20} {len(values):>8} {p50:>7.2f} "
+                      f"{_percentile(values, 0.99):>7.2f} {_percentile(values, 0.999):>7.2f} "
+                      f"{values[-1]:>7.2f} {slow:>8}", flush=True)  # fmt: skip
 
 
 def _round_robin(calls: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
@@ -698,19 +703,11 @@ def main(argv: list[str] | None = None) -> None:
         roots = {"before": args.before.resolve(), **roots}
     only = set(args.only.split(","))
     if only & {"latency", "throughput"}:
-        servers = {name: Gunicorn(root, {**env, "VMGUI_DATA_DIR": str(root / "var")},
-                                  workers=args.workers)
-                   for name, root in roots.items()}  # fmt: skip
-        for server in servers.values():
-            server.__enter__()
-        try:
+        with _serving(roots, env, args.workers) as servers:
             if "latency" in only:
                 latency(servers, known, runs, args.shape)
             if "throughput" in only:
                 throughput(servers, known, args.clients, args.seconds, env, args.workers)
-        finally:
-            for server in servers.values():
-                server.__exit__()
     if "alone" in only:
         alone(roots, env, known, max(runs, 100))
     if "tail" in only:
