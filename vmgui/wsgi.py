@@ -24,21 +24,22 @@ from django.core.signals import request_finished
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
-DUE = 700  # Python's own threshold for the youngest generation
+# Python's own thresholds (read before they are changed below): new objects before a young
+# collection (700), then collections of a generation before the next older one's (10, 10).
+DUE, _MIDDLE_DUE, _OLD_DUE = gc.get_threshold()
 IN_REQUEST = 50_000  # past this, the collector still runs inside a request
-_OLDER = 10  # Python's: collections of the younger generation before an older one's
 
 
 def collect_after_response(**kwargs: object) -> None:
     """The collection Python would have run by now, with its choice of generation."""
     young, middle, old = gc.get_count()
     if young >= DUE:
-        gc.collect(2 if old >= _OLDER else 1 if middle >= _OLDER else 0)
+        gc.collect(2 if old >= _OLD_DUE else 1 if middle >= _MIDDLE_DUE else 0)
 
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "vmgui.settings")
 application = get_wsgi_application()
 get_resolver().url_patterns  # noqa: B018 - imports the views now, so they are frozen too
 gc.freeze()
-gc.set_threshold(IN_REQUEST, _OLDER, _OLDER)
+gc.set_threshold(IN_REQUEST, _MIDDLE_DUE, _OLD_DUE)
 request_finished.connect(collect_after_response, dispatch_uid="vmgui.wsgi.collect")
