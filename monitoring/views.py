@@ -10,6 +10,7 @@ the token. Never a 500: whatever could not be read is left out (docs/monitoring.
 
 from __future__ import annotations
 
+import glob
 import hmac
 import ipaddress
 import logging
@@ -59,12 +60,29 @@ def _empty(status: int, **headers: str) -> HttpResponse:
     return response
 
 
+class WorkerFiles(MultiProcessCollector):
+    """prometheus_client's sum over the workers' files, without the files that hold nothing
+    yet. A worker creates its file empty and sizes it a moment later (``MmapedDict``): a
+    scrape reading it in between failed whole, so the scrape lost every counter (and did for
+    good if the worker was killed in that moment). A file that vanished is skipped too."""
+
+    def collect(self):
+        files = []
+        for name in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(name) > 0:
+                    files.append(name)
+            except OSError:
+                continue
+        return self.merge(files, accumulate=True)
+
+
 def registry_for_scrape() -> CollectorRegistry:
     """vmgui's counters (summed over worker processes in multiprocess mode) and the
     scrape-time snapshot."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        MultiProcessCollector(registry)
+        WorkerFiles(registry)
     else:
         registry.register(ProcessCollector())
     try:

@@ -156,3 +156,14 @@ def test_the_counts_of_a_killed_worker_are_kept(server):
             assert api_calls(samples) == done
             if pid not in pids:
                 fresh.add(pid)
+
+
+def test_a_worker_file_not_yet_sized_does_not_hide_the_counts(server):
+    # A starting worker creates its file empty and sizes it a moment later; a worker killed
+    # in that moment leaves it empty for good.
+    base = api_calls(server.scrape()[0]) or 0
+    done, _ = served_by_every_worker(server, 2)
+    (server.root / "prometheus" / "counter_999999.db").touch()
+    samples, _ = server.scrape()
+    assert api_calls(samples) == base + done
+    assert samples.value("vmgui_api_slots_limit") == 8
