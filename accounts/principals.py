@@ -171,6 +171,11 @@ class PrincipalCache:
 
     def get(self, credential: Sequence[str], ip: str | None):
         """What was verified for ``credential`` from ``ip``, if nothing changed since."""
+        found = self.checked(credential, ip)
+        return found[0] if found is not None else None
+
+    def checked(self, credential: Sequence[str], ip: str | None) -> tuple[object, tuple] | None:
+        """(what ``get`` returns, the versions just read and found unchanged), or None."""
         if settings.API_AUTH_CACHE_SECONDS <= 0:
             return None
         key = self.key(credential)
@@ -181,7 +186,7 @@ class PrincipalCache:
         if current_versions(entry.user_id, ip) != entry.versions:
             self.forget(credential)
             return None
-        return entry.subject
+        return entry.subject, entry.versions
 
     def remember(
         self,
@@ -264,6 +269,12 @@ def connect() -> None:
 # --- the rights of a session's user (sql.php, the GUI) ---------------------------------------
 
 
+# On the request's copy of a session's user: the versions (``perm``, ``user:<id>``) its check
+# read in this request, read before anything the rights are made of. RightsCache takes them
+# instead of reading the same keys again; the copy, and so the attribute, ends with the request.
+SEEN_VERSIONS = "_vm_seen_versions"
+
+
 @dataclass(frozen=True)
 class _Rights:
     effective: object
@@ -295,15 +306,19 @@ class RightsCache:
         with self._lock:
             entry = self._entries.get(user.pk)
         state = (user.is_superuser, user.is_active, user.password)
+        # A session's user comes with the versions its check read in this request (the same
+        # keys): read once, not twice (SessionUserCache).
+        seen = getattr(user, SEEN_VERSIONS, None)
         if (
             entry is not None
             and entry.expires > time.monotonic()
             and entry.user_state == state
-            and current_versions(user.pk, None) == entry.versions
+            and (seen if seen is not None else current_versions(user.pk, None)) == entry.versions
         ):
             user._vm_effective = entry.effective
             return entry.effective
-        versions = check_versions(permission_version(), user.pk, None)
+        # Versions read before the rights are (remember_effective below), as check_versions asks.
+        versions = seen if seen is not None else check_versions(permission_version(), user.pk, None)
         effective = remember_effective(user)
         if versions is not None:
             with self._lock:
@@ -343,9 +358,11 @@ class SessionUserCache:
         if settings.API_AUTH_CACHE_SECONDS <= 0:
             return load()
         credential = (str(user_id),)
-        user = self._memory.get(credential, None)
-        if user is not None:
-            return copy.copy(user)
+        found = self._memory.checked(credential, None)
+        if found is not None:
+            user = copy.copy(found[0])
+            setattr(user, SEEN_VERSIONS, found[1])
+            return user
         try:
             versions = check_versions(permission_version(), int(user_id), None)
         except (TypeError, ValueError):  # a session holding a foreign id: no memory
@@ -353,6 +370,8 @@ class SessionUserCache:
         user = load()
         if user is not None:
             self._memory.remember(credential, None, copy.copy(user), user.pk, versions)
+            if versions is not None:
+                setattr(user, SEEN_VERSIONS, versions)
         return user
 
     def clear(self) -> None:

@@ -4,8 +4,9 @@ Every sql.php request and every GUI page reads its session. Django's database st
 with ``Session.objects.get(session_key=…, expire_date__gt=now)``: building, compiling and
 running an ORM query and making a model instance cost ~0.4 ms in-process against ~0.1 ms for
 the same statement sent directly (issue 19, docs/benchmarks.md "Fifth round"). The stores
-here send that statement directly; everything else (writes, expiry, the cache of
-``cached_db``, ``clearsessions``) is Django's, unchanged.
+here send that statement directly, and decode a session's data once per process while it
+stays the same text; everything else (writes, expiry, the cache of ``cached_db``,
+``clearsessions``) is Django's, unchanged.
 
 * ``accounts.sessionstore.db``: the database (one host, or several without Redis).
 * ``accounts.sessionstore.cached_db``: Redis first, then the database (several hosts).
@@ -13,8 +14,10 @@ here send that statement directly; everything else (writes, expiry, the cache of
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
 from django.db import connections, router
 from django.utils import timezone
@@ -51,5 +54,38 @@ class DirectRead:
         return model(session_key=self.session_key, session_data=data, expire_date=expire_date)
 
 
-class SessionStore(DirectRead, DbSessionStore):
-    """Django's database session store, read directly."""
+# The types of a session value that a shallow copy of the decoded dict cannot share.
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# Bounded memory: at most this many decoded sessions per process (then it starts over).
+MAX_DECODED = 1024
+_decoded: dict[tuple, dict] = {}
+_decoded_lock = threading.Lock()
+
+
+class RememberedDecode:
+    """``decode`` of a text decoded before: a copy of the same result, without checking the
+    signature and parsing again (mixed into Django's stores).
+
+    The text read from the database carries its signature, and the key includes the secrets
+    that check it, so the same key gives Django's own answer: the memory only holds what a
+    successful decode of that exact text returned. Data that fails its check (tampered,
+    another secret) is decoded, and logged by Django, every time. Only sessions whose values
+    are all scalars are kept (a shallow copy then shares nothing a request could change).
+    """
+
+    def decode(self: Any, session_data: str) -> dict:
+        key = (type(self), session_data, settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+        found = _decoded.get(key)
+        if found is not None:
+            return dict(found)
+        decoded = super().decode(session_data)
+        if decoded and _SCALARS.issuperset(map(type, decoded.values())):
+            with _decoded_lock:
+                if len(_decoded) >= MAX_DECODED:
+                    _decoded.clear()
+                _decoded[key] = dict(decoded)
+        return decoded
+
+
+class SessionStore(DirectRead, RememberedDecode, DbSessionStore):
+    """Django's database session store, read directly, its decoding remembered."""

@@ -3,8 +3,9 @@ on a cache miss is direct (see the package doc)."""
 
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDbSessionStore
 
-from accounts.sessionstore import DirectRead
+from accounts.sessionstore import DirectRead, RememberedDecode
 
 
-class SessionStore(DirectRead, CachedDbSessionStore):
-    """Django's cached database session store, its database read direct."""
+class SessionStore(DirectRead, RememberedDecode, CachedDbSessionStore):
+    """Django's cached database session store, its database read direct, its decoding
+    remembered."""

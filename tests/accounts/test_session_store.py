@@ -13,15 +13,18 @@ from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore as DjangoCachedDb
 from django.contrib.sessions.backends.db import SessionStore as DjangoDb
 from django.contrib.sessions.models import Session
+from django.core import signing
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts import sessionstore
 from accounts.sessionstore import cached_db, db
 
 pytestmark = pytest.mark.django_db
 
+_SECRET_OF_THE_TEST_RUN = settings.SECRET_KEY
 DATA = {"_auth_user_id": "7", "sql_php": {"žluťoučký": "日本 ☎️", "n": 3}}
 
 
@@ -109,3 +112,79 @@ def test_a_request_reads_its_session_with_one_statement(settings):
     session_reads = [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
     assert len(session_reads) == 1
     assert "session_data" in session_reads[0] and "LIMIT" not in session_reads[0]
+
+
+# --- the decoded data, remembered per text ----------------------------------------------------
+
+LOGGED_IN = {"_auth_user_id": "7", "_auth_user_backend": "x.Backend", "_auth_user_hash": "abc"}
+
+
+@pytest.fixture
+def signature_checks(monkeypatch) -> list:
+    """The signature checks (Django's ``signing.loads``) made from now on; no text remembered."""
+    monkeypatch.setattr(sessionstore, "_decoded", {})
+    checks: list = []
+    real = signing.loads
+
+    def loads(*args, **kwargs):
+        checks.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(signing, "loads", loads)
+    return checks
+
+
+def test_the_same_session_text_is_checked_once(signature_checks):
+    text = db.SessionStore().encode(LOGGED_IN)
+    first = db.SessionStore().decode(text)
+    second = db.SessionStore().decode(text)
+    assert first == second == LOGGED_IN == DjangoDb().decode(text)
+    assert first is not second
+    assert len(signature_checks) == 2  # ours once, Django's own for the comparison
+    first["_auth_user_id"] = "8"  # a request changes its copy only
+    assert db.SessionStore().decode(text) == LOGGED_IN
+
+
+def test_a_changed_session_text_is_checked_again(signature_checks):
+    db.SessionStore().decode(db.SessionStore().encode(LOGGED_IN))
+    changed = {**LOGGED_IN, "_auth_user_id": "8"}
+    assert db.SessionStore().decode(db.SessionStore().encode(changed)) == changed
+    assert len(signature_checks) == 2
+
+
+def test_a_tampered_text_is_refused_and_logged_every_time(signature_checks, caplog):
+    text = db.SessionStore().encode(LOGGED_IN)
+    tampered = text.replace("7", "8", 1) if "7" in text else "x" + text
+    assert db.SessionStore().decode(tampered) == {} == db.SessionStore().decode(tampered)
+    corrupted = [r for r in caplog.records if r.getMessage() == "Session data corrupted"]
+    assert len(corrupted) == 2 and len(signature_checks) == 2
+
+
+def test_a_remembered_text_is_refused_under_another_secret(signature_checks, settings):
+    text = db.SessionStore().encode(LOGGED_IN)
+    assert db.SessionStore().decode(text) == LOGGED_IN
+    settings.SECRET_KEY = "another-secret-" + "x" * 50
+    assert db.SessionStore().decode(text) == {}
+    settings.SECRET_KEY_FALLBACKS = [_SECRET_OF_THE_TEST_RUN]
+    assert db.SessionStore().decode(text) == LOGGED_IN  # a rotated key still signs in
+
+
+def test_a_session_holding_lists_or_dicts_is_decoded_every_time(signature_checks):
+    text = db.SessionStore().encode(DATA)
+    first = db.SessionStore().decode(text)
+    first["sql_php"]["n"] = 4
+    assert db.SessionStore().decode(text) == DATA
+    assert len(signature_checks) == 2
+
+
+def test_the_memory_is_bounded(signature_checks, monkeypatch):
+    monkeypatch.setattr(sessionstore, "MAX_DECODED", 2)
+    for n in range(5):
+        db.SessionStore().decode(db.SessionStore().encode({**LOGGED_IN, "n": n}))
+    assert 1 <= len(sessionstore._decoded) <= 2
+
+
+def test_the_cached_store_remembers_its_decoding_too(signature_checks):
+    text = cached_db.SessionStore().encode(LOGGED_IN)
+    assert cached_db.SessionStore().decode(text) == cached_db.SessionStore().decode(text)
+    assert len(signature_checks) == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -45,6 +46,24 @@ def test_a_session_request_reuses_its_user_without_a_query(client):
     with CaptureQueriesContext(connection) as queries:
         assert _listing(client)["success"] is True
     assert _account_queries(queries) == []
+
+
+@override_settings(API_AUTH_CACHE_SECONDS=300)
+def test_a_session_request_reads_its_versions_once(client, monkeypatch):
+    # The user's check and the rights' check ask for the same versions: one shared-cache read.
+    _listing(client)
+    cache = caches["default"]
+    reads = []
+    real = cache.get_many
+
+    def get_many(keys, *args, **kwargs):
+        reads.extend(key for key in keys if key.startswith("vmgui:auth:"))
+        return real(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", get_many)
+    assert _listing(client)["success"] is True
+    user = User.objects.get(is_superuser=False)
+    assert reads == ["vmgui:auth:perm", f"vmgui:auth:user:{user.pk}"]
 
 
 @override_settings(API_AUTH_CACHE_SECONDS=0)
