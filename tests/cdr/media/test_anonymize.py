@@ -62,20 +62,21 @@ def checksums_ok(data: bytes) -> int:
     """Checks the IPv4 header, UDP and TCP checksums (fragments reassembled); how many."""
     checked = 0
     fragments: dict[tuple, list[tuple[int, bytes, bool]]] = defaultdict(list)
+    reassembled = set()
     for ip, raw in ip_layers(data):
         if isinstance(ip, dpkt.ip.IP):
             assert dpkt.in_cksum(raw[: ip.hl * 4]) == 0, "IPv4 header checksum"
             body, proto = raw[ip.hl * 4 : ip.len], ip.p
-            frag = ip.off & 0x3FFF
-            if frag:
+            if ip.mf or ip.offset:  # a fragment (dpkt's flag and offset fields)
                 key = (ip.src, ip.dst, ip.id)
-                fragments[key].append(((ip.off & 0x1FFF) * 8, body, bool(ip.off & 0x2000)))
+                fragments[key].append((ip.offset * 8, body, bool(ip.mf)))
                 parts = sorted(fragments[key])
                 if not parts[-1][2] and sum(len(p[1]) for p in parts) == parts[-1][0] + len(
                     parts[-1][1]
                 ):
                     whole = b"".join(p[1] for p in parts)
                     assert _l4_valid(ip, whole, proto), "reassembled datagram checksum"
+                    reassembled.add(key)
                     checked += 1
                 continue
         else:
@@ -91,6 +92,7 @@ def checksums_ok(data: bytes) -> int:
                 ):
                     whole = b"".join(p[1] for p in parts)
                     assert _l4_valid(ip, whole, nxt), "reassembled IPv6 datagram checksum"
+                    reassembled.add(key)
                     checked += 1
                 continue
         if proto in (6, 17):
@@ -98,6 +100,7 @@ def checksums_ok(data: bytes) -> int:
                 continue
             assert _l4_valid(ip, body, proto), f"L4 checksum of {proto}"
             checked += 1
+    assert set(fragments) == reassembled, "every fragmented datagram is whole again"
     return checked
 
 
