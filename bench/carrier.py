@@ -548,6 +548,15 @@ def throughput(
                   f"[{worker_ms:.2f} / {database_ms:.2f}]{of}", flush=True)  # fmt: skip
 
 
+def _partitions() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE "
+                       "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'cdr'")  # fmt: skip
+        return cursor.fetchone()[0]
+
+
 def memory(roots: dict[str, Path], env: dict, days: int) -> None:
     from django.contrib.auth import get_user_model
 
@@ -678,7 +687,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if carrier_data.row_count() != carrier_data.rows_for(rows):
         print(f"generating {rows:,} CDRs ...", flush=True)
-        took = carrier_data.generate(rows)
+        threads = int(os.environ.get("VMGUI_BENCH_GEN_THREADS", "2"))
+        took = carrier_data.generate(rows, threads=threads)
         print(f"generated in {took:.0f} s", flush=True)
     User = get_user_model()
     if not User.objects.filter(username=BENCH_USER).exists():
@@ -695,7 +705,8 @@ def main(argv: list[str] | None = None) -> None:
     known = {"caller": caller, "called": called, "call_id": call_id, "id": middle,
              "calldate": calldate}  # fmt: skip
     load = os.getloadavg()
-    print(f"{rows:,} CDRs, MariaDB {version}, load average {load[0]:.1f} {load[1]:.1f}", flush=True)
+    print(f"{rows:,} CDRs in {carrier_data.DAYS} of {_partitions()} daily partitions, MariaDB "
+          f"{version}, load average {load[0]:.1f} {load[1]:.1f}", flush=True)  # fmt: skip
     env = {"VMGUI_DATABASE_URL": url, "VMGUI_API_MAX_ROWS": "10000", "VMGUI_LOG_LEVEL": "WARNING",
            "VMGUI_REST_RATE": "100000000/min", "VMGUI_API_MAX_CONCURRENT": "0"}  # fmt: skip
     roots = {"after": ROOT}

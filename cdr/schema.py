@@ -32,6 +32,7 @@ class TableInfo:
 
 
 _cache: dict[tuple[str, str, str], TableInfo | None] = {}
+_index_cache: dict[tuple[str, str, str], tuple[str, ...]] = {}
 _lock = threading.Lock()
 _generation = 0
 
@@ -41,6 +42,7 @@ def clear_cache() -> None:
     global _generation
     with _lock:
         _cache.clear()
+        _index_cache.clear()
         _generation += 1
 
 
@@ -109,6 +111,31 @@ def ip_is_binary(table: str, column: str, using: str = "default") -> bool:
 def cdr_is_partitioned(using: str = "default") -> bool:
     """Partitioned databases give child tables a calldate column (joins should use it)."""
     return has_column("cdr_next", "calldate", using)
+
+
+def indexes_led_by(table: str, column: str, using: str = "default") -> tuple[str, ...]:
+    """Names of ``table``'s secondary indexes whose first column is ``column`` (MySQL; other
+    backends, and a table that does not exist, have none). Cached like ``table_info``."""
+    if not _TABLE_NAME.match(table):
+        raise ValueError(f"invalid table name {table!r}")
+    connection = connections[using]
+    if connection.vendor != "mysql":
+        return ()
+    key = (using, str(connection.settings_dict.get("NAME") or ""), f"{table}\0{column}")
+    with _lock:
+        if key in _index_cache:
+            return _index_cache[key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND SEQ_IN_INDEX = 1 "
+            "AND COLUMN_NAME = %s AND INDEX_NAME <> 'PRIMARY' ORDER BY INDEX_NAME",
+            [table, column],
+        )
+        found = tuple(str(row[0]) for row in cursor.fetchall())
+    with _lock:
+        _index_cache[key] = found
+    return found
 
 
 def present_fields(model, using: str = "default") -> list[str]:

@@ -61,6 +61,7 @@ from cdr.media.spool import (
 )
 from cdr.models import CdrNext, CdrRtp, CdrTarPart, Sensor
 from cdr.query.engine import CdrFilter, cdr_queryset
+from cdr.query.rows import rows_of_calls
 from cdr.query.scope import CdrScope
 from cdr.query.storedtext import display_value
 
@@ -164,19 +165,20 @@ def _load(rows: list[dict]) -> list[CallMedia]:
     ids = [row["ID"] for row in rows]
     if not ids:
         return []
+    calls = [(row["ID"], row["calldate"]) for row in rows]
     next_cols = ["cdr_id", "fbasename"]
     if schema.has_column("cdr_next", "spool_index"):
         next_cols.append("spool_index")
-    nexts = {n["cdr_id"]: n for n in CdrNext.objects.filter(cdr_id__in=ids).values(*next_cols)}
+    nexts = {n["cdr_id"]: n for n in rows_of_calls(CdrNext, calls).values(*next_cols)}
     parts: dict[int, list[tuple[int, int]]] = {}
     if schema.has_table("cdr_tar_part"):
-        for p in CdrTarPart.objects.filter(cdr_id__in=ids).values("cdr_id", "type", "pos"):
+        for p in rows_of_calls(CdrTarPart, calls).values("cdr_id", "type", "pos"):
             parts.setdefault(p["cdr_id"], []).append((p["type"], p["pos"]))
     hints: dict[int, list[StreamHint]] = {}
     if schema.has_table("cdr_rtp"):
         cols = [c for c in ("saddr", "sport", "daddr", "dport", "ssrc", "flags")]
         cols = [c for c in cols if schema.has_column("cdr_rtp", c)]
-        for r in CdrRtp.objects.filter(cdr_id__in=ids).values("cdr_id", *cols):
+        for r in rows_of_calls(CdrRtp, calls).values("cdr_id", *cols):
             flags = r.get("flags") or 0
             caller = True if flags & RTP_FLAG_CALLER else False if flags & RTP_FLAG_CALLED else None
             hints.setdefault(r["cdr_id"], []).append(

@@ -251,6 +251,16 @@ def _custom_header_q(f: CdrFilter, scope: CdrScope) -> Q:
     return q
 
 
+def calldate_window(f: CdrFilter) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The calldates every row ``f`` matches lies within: (from, to), either may be None
+    (a call that ended by ``callend_to`` also started by it). The page statement repeats
+    them on its partitioned joins so that MariaDB prunes those too (cdr.query.rows)."""
+    upper = f.date_to
+    if f.callend_to and (upper is None or f.callend_to < upper):
+        upper = f.callend_to
+    return f.date_from, upper
+
+
 def cdr_queryset(f: CdrFilter, scope: CdrScope) -> QuerySet:
     """The filtered, restricted queryset on ``cdr`` (unordered, unsliced)."""
     if not schema.has_table("cdr"):
@@ -567,7 +577,7 @@ def fetch_page(
     columns (``cdr.query.page``: what a face that shapes by columns reads)."""
     qs = _page(f, scope, order, offset, limit)
     headers = _headers_or_error(list(custom_headers), scope)
-    return fetch_joined(qs, row_columns(), headers)
+    return fetch_joined(qs, row_columns(), headers, calldate_window(f))
 
 
 def fetch_rows(f: CdrFilter, scope: CdrScope, **options) -> list[dict]:
@@ -591,7 +601,9 @@ def iter_pages(
     checked at the call (bad headers, missing columns raise here), not at the first row.
     """
     headers = _headers_or_error(list(custom_headers), scope)
-    return stream_pages(_page(f, scope, order, offset, limit), row_columns(), headers, chunk)
+    return stream_pages(
+        _page(f, scope, order, offset, limit), row_columns(), headers, chunk, calldate_window(f)
+    )
 
 
 def iter_rows(f: CdrFilter, scope: CdrScope, **options) -> Iterator[dict]:
@@ -872,4 +884,4 @@ def page_after(
     order = ("-calldate",) if descending else ("calldate",)
     if not selective(f):
         qs = _bounded_page(qs, order, 0, limit)
-    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers)
+    return fetch_joined(_ordered(qs, order)[:limit], row_columns(), headers, calldate_window(f))

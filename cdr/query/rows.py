@@ -66,6 +66,20 @@ def _page_bounds(calldates: Iterable) -> tuple | None:
     return (min(dates), max(dates)) if dates else None
 
 
+def rows_of_calls(model, calls: Iterable[tuple[int, datetime | None]]) -> QuerySet:
+    """The rows of a child table of ``cdr`` (``model``: cdr_next, cdr_rtp, cdr_tar_part ...) of
+    ``calls`` [(cdr id, its calldate)]. A partitioned table's rows carry their call's calldate:
+    the query is bounded by the calls' first and last, so MariaDB reads their partitions only
+    (by ``cdr_ID`` alone it probes the index of every partition: hundreds on a year of daily
+    partitions)."""
+    pairs = list(calls)
+    qs = model.objects.filter(cdr_id__in=[cdr_id for cdr_id, _ in pairs])
+    bounds = _page_bounds(calldate for _, calldate in pairs)
+    if bounds and schema.has_column(model._meta.db_table, "calldate", qs.db):
+        qs = qs.filter(calldate__range=bounds)
+    return qs
+
+
 def _child_rows(model, ids: list[int], columns: Sequence[str], bounds: tuple | None) -> dict:
     """{cdr id: (its ``columns``)} of a child table of ``cdr`` (``cdr_next``, ``cdr_next_N``)
     for ``ids``, in one statement: latin1 texts as display text, ``{}`` without the table."""
@@ -208,11 +222,38 @@ def _columns_plan(connection, alias: str, columns: tuple[str, ...]) -> tuple:
     return _remembered(connection, (columns, connection.timezone_name, settings.USE_TZ), make)
 
 
-def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tuple:
-    """(extra SELECT items, JOIN clauses, [(key, table, column)]) for a page with ``names``."""
+def _bounded(table: str, alias: str, bounds: tuple[str, ...], qn, using: str) -> tuple[str, str]:
+    """(index hint, conditions) that keep ``alias`` (partitioned ``table``) to the page's
+    calldate window: ``bounds`` are the operators of its parameters (``_window_bounds``).
+
+    Only constant conditions let MariaDB prune partitions: a join on ``calldate = p.calldate``
+    alone locks and opens every partition of the table for each statement (a one-day page on
+    a year of daily partitions: ~2 ms, docs/benchmarks.md "Tenth round"). The table is still
+    read by its primary key; the hint only keeps the optimizer from estimating a calldate
+    range over each remaining partition for a join that never uses it.
+    """
+    if not bounds:
+        return "", ""
+    column = f"{alias}.{qn('calldate')}"
+    conditions = "".join(f" AND {column} {op} %s" for op in bounds)
+    ignored = schema.indexes_led_by(table, "calldate", using)
+    hint = f" IGNORE INDEX ({', '.join(qn(name) for name in ignored)})" if ignored else ""
+    return hint, conditions
+
+
+def _join_plan(
+    names: Sequence[str],
+    headers: Sequence[CustomHeader],
+    qn,
+    bounds: tuple[str, ...] = (),
+    using: str = "default",
+) -> tuple:
+    """(extra SELECT items, JOIN clauses, [(key, table, column)], how many JOIN clauses take
+    the window's parameters) for a page with ``names``."""
     select: list[str] = []
     joins: list[str] = []
     extra: list[tuple[str, str, str]] = []
+    bounded = 0
     c = qn("cdr")
 
     def add(key: str, table: str, column: str, alias: str) -> None:
@@ -238,12 +279,18 @@ def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tup
         add("sensorname", "sensors", "name", "s")
 
     def join_next(table: str, alias: str) -> None:
+        nonlocal bounded
         # (cdr_ID[, calldate]) is the child table's primary key: at most one row per call,
         # and with calldate each probe reads one partition
         on = f"{alias}.{qn('cdr_ID')} = {c}.{qn('ID')}"
-        if schema.has_column(table, "calldate"):
+        hint = ""
+        if schema.has_column(table, "calldate", using):
             on += f" AND {alias}.{qn('calldate')} = {c}.{qn('calldate')}"
-        joins.append(f"LEFT JOIN {qn(table)} {alias} ON {on}")
+            hint, conditions = _bounded(table, alias, bounds, qn, using)
+            if conditions:
+                on += conditions
+                bounded += 1
+        joins.append(f"LEFT JOIN {qn(table)} {alias}{hint} ON {on}")
 
     if schema.has_table("cdr_next"):
         join_next("cdr_next", "n")
@@ -263,30 +310,68 @@ def _join_plan(names: Sequence[str], headers: Sequence[CustomHeader], qn) -> tup
             add(f"header:{h.name}", table, h.column, alias)
         elif schema.has_table("cdr_next"):
             add(f"header:{h.name}", "cdr_next", h.column, "n")
-    return select, joins, extra
+    return select, joins, extra, bounded
 
 
-def _page_plan(connection, alias: str, names: tuple[str, ...], headers: Sequence[CustomHeader]):
-    """(the row columns' and look-ups' SELECT list, the JOIN clauses, the row maker) of a page
-    with ``names`` and ``headers``, made once per connection, column set, headers and schema
-    generation (introspection decides which look-up tables are joined and which columns hold
-    latin1 text; ``schema.clear_cache()`` starts a new generation)."""
+def _page_plan(
+    connection,
+    alias: str,
+    names: tuple[str, ...],
+    headers: Sequence[CustomHeader],
+    bounds: tuple[str, ...] = (),
+):
+    """(the row columns' and look-ups' SELECT list, the JOIN clauses, the row maker, how many
+    JOIN clauses take the window's parameters) of a page with ``names`` and ``headers`` whose
+    partitioned joins are kept to a calldate window with ``bounds`` (``_window_bounds``),
+    made once per connection, column set, headers, bounds and schema generation
+    (introspection decides which look-up tables are joined and which columns hold latin1
+    text; ``schema.clear_cache()`` starts a new generation)."""
 
     def make() -> tuple:
         qn = connection.ops.quote_name
-        select, joins, extra = _join_plan(names, headers, qn)
+        select, joins, extra, bounded = _join_plan(names, headers, qn, bounds, alias)
         row_select, convert = _columns_plan(connection, alias, names)
         c = qn("cdr")
+        hint, conditions = _bounded("cdr", c, bounds, qn, alias)
         joined = (
-            f"JOIN {c} ON {c}.{qn('ID')} = p.{qn('ID')} AND {c}.{qn('calldate')} = p.{qn('calldate')} "
-            + " ".join(joins)
+            f"JOIN {c}{hint} ON {c}.{qn('ID')} = p.{qn('ID')} "
+            f"AND {c}.{qn('calldate')} = p.{qn('calldate')}{conditions} " + " ".join(joins)
         )
         maker = _row_maker(names, convert, extra, [h.name for h in headers])
-        return ", ".join(row_select + select), joined, maker
+        return ", ".join(row_select + select), joined, maker, bounded + bool(conditions)
 
     located = tuple((h.name, h.column, h.dynamic_table) for h in headers)
-    key = ("page", names, located, connection.timezone_name, settings.USE_TZ, schema.generation())
+    key = (
+        "page",
+        names,
+        located,
+        bounds,
+        connection.timezone_name,
+        settings.USE_TZ,
+        schema.generation(),
+    )
     return _remembered(connection, key, make)
+
+
+# The calldate window of a page: (lowest, highest), either may be None.
+Window = tuple[datetime | None, datetime | None]
+
+
+def _window_bounds(connection, using: str, window: Window) -> tuple[tuple[str, ...], list]:
+    """(operators, parameters) of ``window`` for a page's partitioned joins: none unless the
+    database is MySQL and its sniffer tables are partitioned. The values are converted by the
+    ``calldate`` field, as the filter's own ``calldate`` look-ups are."""
+    if connection.vendor != "mysql" or all(bound is None for bound in window):
+        return (), []
+    if not schema.cdr_is_partitioned(using):
+        return (), []
+    field = Cdr._meta.get_field("calldate")
+    operators, params = [], []
+    for operator, bound in zip((">=", "<="), window, strict=True):
+        if bound is not None:
+            operators.append(operator)
+            params.append(field.get_db_prep_value(bound, connection))
+    return tuple(operators), params
 
 
 @cache
@@ -345,10 +430,16 @@ def _inner_sql(qs: QuerySet, keys: list[str], connection) -> tuple[str, list] | 
     return sql, list(params)
 
 
-def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHeader]):
+def _joined_sql(
+    qs: QuerySet,
+    columns: Sequence[str],
+    headers: Sequence[CustomHeader],
+    window: Window = (None, None),
+):
     """(sql, params, row maker) of the page ``qs`` (an ordered, sliced ``Cdr`` queryset) with
     ``columns`` and its look-ups, or None when it cannot be joined (then ``enrich`` does
-    it), or "empty" when nothing can match."""
+    it), or "empty" when nothing can match. ``window``: calldate bounds every row of ``qs``
+    is within (its filter's), which the joins of partitioned tables repeat."""
     if "ID" not in columns or "calldate" not in columns:
         return None
     connection = connections[qs.db]
@@ -364,7 +455,8 @@ def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHe
     if found is None:
         return None
     inner, params = found
-    select, joined, make = _page_plan(connection, qs.db, tuple(columns), headers)
+    bounds, window_params = _window_bounds(connection, qs.db, window)
+    select, joined, make, bounded = _page_plan(connection, qs.db, tuple(columns), headers, bounds)
     order_by = ", ".join(
         f"p.{qn(key.lstrip('-'))}{' DESC' if key.startswith('-') else ''}"
         for key in qs.query.order_by
@@ -374,7 +466,7 @@ def _joined_sql(qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHe
         f"SELECT {select} FROM ({inner}) p {joined}"  # noqa: S608
         + (f" ORDER BY {order_by}" if order_by else "")
     )
-    return sql, params, make
+    return sql, params + window_params * bounded, make
 
 
 def _fast_converters(converters: dict, connection) -> list[tuple[int, Callable]]:
@@ -494,11 +586,14 @@ def _make_page(raw, layout: _Layout) -> Page:
 
 
 def fetch_joined(
-    qs: QuerySet, columns: Sequence[str], headers: Sequence[CustomHeader] = ()
+    qs: QuerySet,
+    columns: Sequence[str],
+    headers: Sequence[CustomHeader] = (),
+    window: Window = (None, None),
 ) -> Page:
     """The page ``qs`` (an ordered, sliced ``Cdr`` queryset) as rows of ``columns``, enriched
-    in the same statement (``enrich``'s keys)."""
-    plan = _joined_sql(qs, columns, headers)
+    in the same statement (``enrich``'s keys). ``window``: see ``_joined_sql``."""
+    plan = _joined_sql(qs, columns, headers, window)
     if plan == "empty":
         return Page({}, 0)
     if plan is None:
@@ -540,9 +635,10 @@ def stream_pages(
     columns: Sequence[str],
     headers: Sequence[CustomHeader] = (),
     chunk: int = 1000,
+    window: Window = (None, None),
 ) -> Iterator[Page]:
-    """Every row of ``qs`` (joined as ``fetch_joined``), read and yielded ``chunk`` rows at a
-    time.
+    """Every row of ``qs`` (joined as ``fetch_joined``, ``window`` likewise), read and yielded
+    ``chunk`` rows at a time.
 
     On MySQL the statement runs on an unbuffered (server-side) cursor: mysqlclient otherwise
     holds the whole result in memory before the first row (1M rows: hundreds of MB). Nothing
@@ -550,7 +646,7 @@ def stream_pages(
     discards the rest of the result): everything a row shows, custom headers included, comes
     from the one statement.
     """
-    plan = _joined_sql(qs, columns, headers)
+    plan = _joined_sql(qs, columns, headers, window)
     if plan == "empty":
         return
     if plan is None:

@@ -44,6 +44,7 @@ from cdr.media.pcap import PcapReader, network_layer, udp_of
 from cdr.media.service import CallMedia, pcap_files
 from cdr.media.spool import KIND_RTP, MediaError, MediaMissing, SpoolFile, SpoolLayout, locate
 from cdr.models import CdrDtmf, CdrRtp
+from cdr.query.rows import rows_of_calls
 
 __all__ = [
     "CallFlow",
@@ -1134,7 +1135,7 @@ def _seconds(value) -> float | None:
 def _db_media(calls: Sequence[CallMedia]) -> tuple[list[RtpStream], list[DtmfEvent]]:
     """Streams from the sniffer's ``cdr_rtp`` rows (and DTMF from ``cdr_dtmf``) of calls
     whose RTP pcap is not in the spool. The CDRs were found through the query engine."""
-    ids = [c.cdr_id for c in calls]
+    of_calls = [(c.cdr_id, c.calldate) for c in calls]
     start = {c.cdr_id: c.start_us() for c in calls}
     streams: list[RtpStream] = []
     dtmf: list[DtmfEvent] = []
@@ -1142,7 +1143,7 @@ def _db_media(calls: Sequence[CallMedia]) -> tuple[list[RtpStream], list[DtmfEve
         wanted = ("saddr", "sport", "daddr", "dport", "ssrc", "received", "loss", "firsttime")
         wanted += ("payload", "duration")
         cols = [c for c in wanted if schema.has_column("cdr_rtp", c)]
-        for r in CdrRtp.objects.filter(cdr_id__in=ids).values("cdr_id", *cols):
+        for r in rows_of_calls(CdrRtp, of_calls).values("cdr_id", *cols):
             first = _seconds(r.get("firsttime"))
             length = _seconds(r.get("duration"))
             first_us = None if first is None else start[r["cdr_id"]] + int(first * 1_000_000)
@@ -1167,7 +1168,7 @@ def _db_media(calls: Sequence[CallMedia]) -> tuple[list[RtpStream], list[DtmfEve
                 )
             )
     if schema.has_table("cdr_dtmf"):
-        for r in CdrDtmf.objects.filter(cdr_id__in=ids).values(
+        for r in rows_of_calls(CdrDtmf, of_calls).values(
             "cdr_id", "saddr", "daddr", "firsttime", "dtmf", "type"
         ):
             if r.get("type") == 0:

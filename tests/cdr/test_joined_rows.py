@@ -165,7 +165,9 @@ def test_the_page_is_found_on_its_keys_and_its_columns_read_by_primary_key():
     selected = inner[len("SELECT ") : inner.index(f" FROM {qn('cdr')}")]
     columns = [item.split(" AS ")[0] for item in selected.split(", ")]
     assert columns == [f"{qn('cdr')}.{qn('ID')}", f"{qn('cdr')}.{qn('calldate')}"]
-    assert f"JOIN {qn('cdr')} ON {qn('cdr')}.{qn('ID')} = p.{qn('ID')}" in sql
+    outer = sql[sql.index(") p JOIN ") : sql.index(" LEFT JOIN ")]
+    assert f"{qn('cdr')}.{qn('ID')} = p.{qn('ID')}" in outer
+    assert f"{qn('cdr')}.{qn('calldate')} = p.{qn('calldate')}" in outer
 
 
 @pytest.mark.django_db
@@ -357,3 +359,111 @@ def test_fixed_and_dynamic_custom_headers_come_with_the_page_statement(sniffer_s
     assert rows[2]["custom_headers"] == dict.fromkeys(names)
     streamed = list(iter_rows(DAY, SCOPE, order=("calldate",), chunk=1, custom_headers=names))
     assert streamed == rows
+
+
+# --- the page's partitioned joins kept to the filter's calldate window -----------------------
+
+
+def _explained_partitions(sql: str) -> dict[str, set[str]]:
+    """{table alias: the partitions MariaDB's plan reads} of every partitioned table of ``sql``
+    (a captured statement: its parameters are inlined already)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN PARTITIONS " + sql.replace("%", "%%"))
+        names = [c[0] for c in cursor.description]
+        plan = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {row["table"]: set(row["partitions"].split(",")) for row in plan if row["partitions"]}
+
+
+@pytest.mark.mysql
+@pytest.mark.django_db(transaction=True)
+def test_a_page_reads_only_the_partitions_of_its_window(sniffer_schema):
+    """The page's joins with ``cdr`` and its partitioned child tables repeat the filter's
+    calldate bounds: MariaDB prunes every one of them to the window's partitions, as it does
+    the page's own keys. Before, ``cdr`` and ``cdr_next`` were joined on ``calldate =
+    p.calldate`` alone and every statement opened all of their partitions (a year of daily
+    partitions: a one-row answer took ~2x as long, docs/benchmarks.md "Tenth round")."""
+    sniffer_schema(DEFAULT_SCHEMA)  # 15 daily partitions
+    add_fixed_header_column("X-Custom-Header")
+    custom_header_definition("X-Tenant", 1, 1)
+    for day in (26, 27, 28):
+        make_call(f"2026-11-{day} 10:00:00", dynamic_headers={(1, 1): f"t{day}"})
+    names = ["X-Custom-Header", "X-Tenant"]
+    window = CdrFilter(date_from=aware("2026-11-27 00:00:00"), date_to=aware("2026-11-28 09:00"))
+    reads = {
+        "page": lambda f: fetch_rows(f, SCOPE, limit=10, custom_headers=names),
+        "stream": lambda f: list(iter_rows(f, SCOPE, chunk=5, custom_headers=names)),
+        "keyset page": lambda f: engine.fetch_after(f, SCOPE, limit=10, custom_headers=names),
+    }
+    for name, read in reads.items():
+        with CaptureQueriesContext(connection) as queries:
+            rows = read(window)
+        assert [r["custom_headers"]["X-Tenant"] for r in rows] == ["t27"], name
+        page = next(
+            q["sql"] for q in queries.captured_queries if "LEFT JOIN `cdr_next_1`" in q["sql"]
+        )
+        found = _explained_partitions(page)
+        assert {"cdr", "n", "d1"} <= found.keys(), name  # the joins, by their aliases
+        assert all(parts <= {"p261127", "p261128"} for parts in found.values()), (name, found)
+    # Without a calldate in the filter there is nothing to prune by: every partition is read
+    with CaptureQueriesContext(connection) as queries:
+        rows = fetch_rows(CdrFilter(caller=["1001"]), SCOPE, limit=10, custom_headers=names)
+    assert len(rows) == 3
+    page = next(q["sql"] for q in queries.captured_queries if "LEFT JOIN `cdr_next_1`" in q["sql"])
+    assert len(_explained_partitions(page)["n"]) == DEFAULT_SCHEMA.partition_days
+
+
+_10, _11, _12, _13 = (aware(f"2026-11-27 {h}:00:00") for h in (10, 11, 12, 13))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("window", "bounds"),
+    [
+        ({"date_from": _11}, (_11, None)),
+        ({"date_to": _11}, (None, _11)),  # the edge itself is in the window
+        ({"date_from": _10, "date_to": _12}, (_10, _12)),
+        ({"callend_to": _11 + dt.timedelta(seconds=30)}, (None, _11 + dt.timedelta(seconds=30))),
+        ({"date_to": _13, "callend_to": _11}, (None, _11)),  # the lower of the two
+        ({"date_to": _11, "callend_to": _13}, (None, _11)),
+    ],
+)
+def test_a_page_bounded_by_its_window_has_the_rows_of_its_filter(window, bounds):
+    """The bounds the page's joins repeat (``calldate_window``) never lose a row the filter
+    matches: the lower of ``date_to`` and ``callend_to`` is the upper bound, the window's
+    edges are inside it, and every way of reading a page (a page, a stream, a keyset page)
+    has the rows of the same filter read without the window."""
+    _calls()  # 10:00, 11:00, 12:00 and 13:00, each 30 s long
+    f = CdrFilter(**window)
+    assert engine.calldate_window(f) == bounds
+    columns = engine.row_columns()
+    qs = engine._page(f, SCOPE, ("calldate",), 0, 10)
+    unbounded = enrich(list(qs.values(*columns)), [])
+    assert unbounded  # the window matches some calls
+    assert fetch_rows(f, SCOPE, order=("calldate",), limit=10) == unbounded
+    assert list(iter_rows(f, SCOPE, order=("calldate",), chunk=1)) == unbounded
+    assert engine.fetch_after(f, SCOPE, descending=False, limit=10) == unbounded
+
+
+@pytest.mark.django_db
+def test_a_calls_child_rows_are_read_from_its_partitions_only():
+    """The media and SIP-history look-ups of a call's child rows (``rows_of_calls``: cdr_next,
+    cdr_rtp, cdr_tar_part, cdr_dtmf) are bounded by the calls' calldates: the same rows, and
+    on MariaDB only those days' partitions are read instead of every one."""
+    from cdr.models import CdrNext
+    from cdr.query.rows import rows_of_calls
+
+    calls = {day: make_call(f"2026-11-{day} 10:00:00", call_id=f"c{day}@x") for day in (26, 27, 28)}
+    pairs = {day: (call.ID, call.calldate) for day, call in calls.items()}
+    found = rows_of_calls(CdrNext, [pairs[27]]).values_list("cdr_id", "fbasename")
+    assert list(found) == [(calls[27].ID, "c27@x")]
+    both = rows_of_calls(CdrNext, [pairs[28], pairs[26]]).order_by("cdr_id")
+    assert [n.fbasename for n in both] == ["c26@x", "c28@x"]
+    assert list(rows_of_calls(CdrNext, [])) == []
+    if connection.vendor != "mysql":
+        return
+    sql, params = rows_of_calls(CdrNext, [pairs[27]]).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN PARTITIONS " + sql, params)
+        names = [c[0] for c in cursor.description]
+        (plan,) = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    assert plan["partitions"] == "p261127"

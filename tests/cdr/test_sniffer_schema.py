@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from cdr import schema
 from cdr.ddl import SchemaOptions
@@ -66,6 +67,22 @@ def test_ipv6_mode_uses_varbinary_and_no_ms_mode_uses_whole_seconds(sniffer_sche
     assert row["duration"] == 31
 
 
+@pytest.mark.django_db
+def test_it_names_the_indexes_a_column_leads_from_the_live_database():
+    """The page statement's index hints name only indexes that exist (cdr.query.rows)."""
+    schema.clear_cache()
+    with pytest.raises(ValueError):
+        schema.indexes_led_by("cdr`; DROP TABLE cdr", "calldate")
+    if not is_mysql():
+        assert schema.indexes_led_by("cdr", "calldate") == ()  # no hints on SQLite
+        return
+    assert schema.indexes_led_by("cdr", "calldate") == ("calldate",)
+    assert schema.indexes_led_by("cdr", "caller") == ("source",)  # the sniffer's own name
+    assert schema.indexes_led_by("cdr_next", "calldate") == ("calldate",)
+    assert schema.indexes_led_by("cdr", "ID") == ()  # the primary key is never named
+    assert schema.indexes_led_by("no_such_table", "calldate") == ()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_unpartitioned_databases_work_without_child_calldate(sniffer_schema):
     sniffer_schema(SchemaOptions(partitioned=False))
@@ -75,6 +92,13 @@ def test_unpartitioned_databases_work_without_child_calldate(sniffer_schema):
     call = make_call(call_id="unpart@x")
     rows = fetch_rows(CdrFilter(call_ids=["unpart@x"]), ALL)
     assert [r["ID"] for r in rows] == [call.ID]
+    # No partitions to prune: the page's joins are not bounded by its window (nor hinted)
+    day = CdrFilter(date_from=aware("2026-11-27 00:00"), date_to=aware("2026-11-27 23:59"))
+    with CaptureQueriesContext(connection) as queries:
+        assert [r["ID"] for r in fetch_rows(day, ALL)] == [call.ID]
+    page = queries.captured_queries[-1]["sql"]
+    assert "LEFT JOIN" in page and "IGNORE INDEX" not in page
+    assert page.count(connection.ops.quote_name("calldate") + " >=") == 1  # the filter's own
     if is_mysql():
         with connection.cursor() as cursor:
             cursor.execute("SHOW CREATE TABLE cdr_next")
