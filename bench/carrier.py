@@ -548,15 +548,6 @@ def throughput(
                   f"[{worker_ms:.2f} / {database_ms:.2f}]{of}", flush=True)  # fmt: skip
 
 
-def _partitions() -> int:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE "
-                       "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'cdr'")  # fmt: skip
-        return cursor.fetchone()[0]
-
-
 def memory(roots: dict[str, Path], env: dict, days: int) -> None:
     from django.contrib.auth import get_user_model
 
@@ -705,7 +696,7 @@ def main(argv: list[str] | None = None) -> None:
     known = {"caller": caller, "called": called, "call_id": call_id, "id": middle,
              "calldate": calldate}  # fmt: skip
     load = os.getloadavg()
-    print(f"{rows:,} CDRs in {carrier_data.DAYS} of {_partitions()} daily partitions, MariaDB "
+    print(f"{rows:,} CDRs in {carrier_data.DAYS} of {carrier_data.partitions()} daily partitions, MariaDB "
           f"{version}, load average {load[0]:.1f} {load[1]:.1f}", flush=True)  # fmt: skip
     env = {"VMGUI_DATABASE_URL": url, "VMGUI_API_MAX_ROWS": "10000", "VMGUI_LOG_LEVEL": "WARNING",
            "VMGUI_REST_RATE": "100000000/min", "VMGUI_API_MAX_CONCURRENT": "0"}  # fmt: skip

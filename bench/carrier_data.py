@@ -109,6 +109,17 @@ def row_count(using: str = "default", history_days: int = HISTORY_DAYS) -> int:
     return found[1] if found and found[0] == _marker(history_days) else -1
 
 
+def partitions(table: str = "cdr", using: str = "default") -> int:
+    """How many partitions ``table`` has (0: not partitioned, or no such table)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() "
+            "AND TABLE_NAME = %s AND PARTITION_NAME IS NOT NULL",
+            [table],
+        )
+        return cursor.fetchone()[0]
+
+
 def _indexes(cursor, table: str) -> list[str]:
     """``ADD [UNIQUE] INDEX`` clauses of every secondary index of ``table``."""
     cursor.execute(f"SHOW INDEX FROM `{table}`")

@@ -41,7 +41,7 @@ from cdr.query.errors import QueryError
 from cdr.query.ipfilter import ip_q
 from cdr.query.page import Page
 from cdr.query.patterns import Pattern, like_sql, patterns_q
-from cdr.query.rows import fetch_joined, lookup_texts, stream_pages
+from cdr.query.rows import fetch_joined, lookup_texts, stream_pages, window_conditions
 from cdr.query.scope import CdrScope, header_visible, scope_q
 from cdr.query.storedtext import search_value
 
@@ -187,10 +187,9 @@ def _next_ids(model, f: CdrFilter, column: str, op: str, values: Sequence[str]) 
         where = ["(" + " OR ".join([like_sql(f"{table}.{qn(column)}")] * len(params)) + ")"]
     if schema.cdr_is_partitioned():
         calldate = model._meta.get_field("calldate")
-        for operator, bound in ((">=", f.date_from), ("<=", f.date_to)):
-            if bound:
-                where.append(f"{table}.{qn(calldate.column)} {operator} %s")
-                params.append(calldate.get_db_prep_value(bound, connection))
+        operators, bounds = window_conditions(calldate, (f.date_from, f.date_to), connection)
+        where += [f"{table}.{qn(calldate.column)} {operator} %s" for operator in operators]
+        params += bounds
     # Identifiers come from the models and introspection; values are parameters.
     sql = f"SELECT {qn(model._meta.pk.column)} FROM {table} WHERE " + " AND ".join(where)  # noqa: S608
     return sql, params

@@ -357,21 +357,26 @@ def _page_plan(
 Window = tuple[datetime | None, datetime | None]
 
 
-def _window_bounds(connection, using: str, window: Window) -> tuple[tuple[str, ...], list]:
-    """(operators, parameters) of ``window`` for a page's partitioned joins: none unless the
-    database is MySQL and its sniffer tables are partitioned. The values are converted by the
-    ``calldate`` field, as the filter's own ``calldate`` look-ups are."""
-    if connection.vendor != "mysql" or all(bound is None for bound in window):
-        return (), []
-    if not schema.cdr_is_partitioned(using):
-        return (), []
-    field = Cdr._meta.get_field("calldate")
+def window_conditions(field, window: Window, connection) -> tuple[tuple[str, ...], list]:
+    """(operators, parameters) of ``window``'s bounds: ``>=`` its first, ``<=`` its last, a
+    None bound left out. The values are converted by ``field`` (a ``calldate`` field) as the
+    ORM's own ``calldate`` look-ups convert them."""
     operators, params = [], []
     for operator, bound in zip((">=", "<="), window, strict=True):
         if bound is not None:
             operators.append(operator)
             params.append(field.get_db_prep_value(bound, connection))
     return tuple(operators), params
+
+
+def _window_bounds(connection, using: str, window: Window) -> tuple[tuple[str, ...], list]:
+    """``window_conditions`` of ``window`` for a page's partitioned joins: none unless the
+    database is MySQL and its sniffer tables are partitioned."""
+    if connection.vendor != "mysql" or all(bound is None for bound in window):
+        return (), []
+    if not schema.cdr_is_partitioned(using):
+        return (), []
+    return window_conditions(Cdr._meta.get_field("calldate"), window, connection)
 
 
 @cache

@@ -120,16 +120,6 @@ def _shapes(known: dict) -> dict:
     }
 
 
-def _partitions(table: str) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = DATABASE() "
-            "AND TABLE_NAME = %s",
-            [table],
-        )
-        return cursor.fetchone()[0]
-
-
 def _plan(sql: str, params) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN PARTITIONS " + sql, params)
@@ -163,7 +153,7 @@ def _full_scans(sql: str, params, partitions: dict[str, int]) -> list[str]:
 
 def test_no_shape_scans_a_whole_table_when_a_time_range_is_given(carrier_table):
     _check_distributions()
-    partitions = {table: _partitions(table) for table in CHILD_TABLES}
+    partitions = {table: carrier_data.partitions(table) for table in CHILD_TABLES}
     assert partitions["cdr"] >= 30  # daily partitions: a full scan is distinguishable
     offenders = {}
     wide = {}
